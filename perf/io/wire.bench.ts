@@ -1,0 +1,114 @@
+/**
+ * The tollama request body for a 32-series batch of 288 points (the hot path of the I/O actor):
+ * the string builder in src/io/wire.ts vs the obvious `JSON.stringify` of an object graph, and
+ * the two costs inside it — timestamps (`formatIsoUtc` vs `Date#toISOString`) and numbers.
+ * Run: node dist/perf/io/wire.bench.js
+ */
+import { bench, group, run, summary } from 'mitata'
+import { formatIsoUtc } from '../../src/io/iso-time.js'
+import type { UpstreamJob } from '../../src/io/types.js'
+import { assignSeriesIds, buildForecastBody, withTimeout } from '../../src/io/wire.js'
+import { toPandasFreq } from '../../src/request/freq.js'
+import { logitSeries } from '../../workers/transforms.js'
+import { saveIoResults } from './results.js'
+
+const SERIES = 32
+const POINTS = 288
+const AS_OF = Date.UTC(2026, 1, 20)
+const STEP = 300_000
+
+function job(t: number, withTs: boolean): UpstreamJob {
+  const y = new Float64Array(POINTS)
+  for (let i = 0; i < POINTS; i++) y[i] = 0.5 + 0.3 * Math.sin((i + t) / 17)
+  let y_ts: Float64Array | null = null
+  if (withTs) {
+    y_ts = new Float64Array(POINTS)
+    for (let i = 0; i < POINTS; i++) y_ts[i] = AS_OF - (POINTS - 1 - i) * STEP
+  }
+  return {
+    ticket: t,
+    deadline: 0,
+    attempt_timeout_ms: 1200,
+    max_retries: 1,
+    model: 'chronos2',
+    horizon: 12,
+    quantiles: [0.1, 0.5, 0.9],
+    freq: '5m',
+    step_ms: STEP,
+    as_of_ms: AS_OF,
+    params: {},
+    series_id: `market-${t}`,
+    y,
+    y_ts,
+    space: 'logit',
+    eps: 1e-6,
+    x_past: {},
+    x_future: {},
+  }
+}
+
+const grid = Array.from({ length: SERIES }, (_, t) => job(t, false))
+const stamped = Array.from({ length: SERIES }, (_, t) => job(t, true))
+const ids = assignSeriesIds(grid)
+
+/** The obvious way: an object graph with plain arrays and Date strings, then JSON.stringify. */
+function viaStringify(jobs: readonly UpstreamJob[]): string {
+  const head = jobs[0]!
+  return JSON.stringify({
+    model: head.model,
+    horizon: head.horizon,
+    quantiles: head.quantiles,
+    series: jobs.map((j, i) => {
+      const n = j.y.length
+      const timestamps = new Array<string>(n)
+      for (let k = 0; k < n; k++) {
+        const ms = j.y_ts !== null ? j.y_ts[k]! : j.as_of_ms - (n - 1 - k) * j.step_ms
+        timestamps[k] = new Date(ms).toISOString()
+      }
+      return { id: ids[i], freq: toPandasFreq(j.freq), timestamps, target: Array.from(logitSeries(j.y, j.eps)) }
+    }),
+    stream: false,
+    timeout: 1.2,
+  })
+}
+
+const built = withTimeout(buildForecastBody(grid, ids), 1200)
+console.log(`32 × 288 body: ${(built.length / 1024).toFixed(0)} KiB (JSON.stringify graph: ${(viaStringify(grid).length / 1024).toFixed(0)} KiB)`)
+
+const instants = Array.from({ length: POINTS }, (_, i) => AS_OF - (POINTS - 1 - i) * STEP)
+const values = logitSeries(grid[0]!.y, 1e-6)
+
+group('32 series × 288 points → request body', () => {
+  summary(() => {
+    bench('JSON.stringify of an object graph', () => viaStringify(grid)).baseline(true)
+    bench('wire.ts builder, timestamps from the grid', () => withTimeout(buildForecastBody(grid, ids), 1200))
+    bench('wire.ts builder, timestamps from y_ts', () => withTimeout(buildForecastBody(stamped, ids), 1200))
+  })
+})
+
+group('288 timestamps', () => {
+  summary(() => {
+    bench('Date#toISOString', () => {
+      let s = ''
+      for (const ms of instants) s += new Date(ms).toISOString()
+      return s
+    }).baseline(true)
+    bench('formatIsoUtc', () => {
+      let s = ''
+      for (const ms of instants) s += formatIsoUtc(ms)
+      return s
+    })
+  })
+})
+
+group('288 logit values → text', () => {
+  bench('String(v) each', () => {
+    let s = ''
+    for (let i = 0; i < values.length; i++) s += ',' + String(values[i])
+    return s
+  })
+})
+
+const { benchmarks } = await run()
+const rows = benchmarks.flatMap((b) => b.runs.map((r) => ({ name: r.name, avg_ns: r.stats ? Math.round(r.stats.avg) : null })))
+console.log(`saved to ${saveIoResults('wire', { body_bytes: built.length, benchmarks: rows })}`)

@@ -1,0 +1,95 @@
+import type { TsfmConfig } from './types.js'
+
+/**
+ * The v1.0 runtime profile (prd2-performance-blueprint.md §3) plus the defaults SPEC §1–§5 name.
+ * Values not in the blueprint are chosen here and documented in the README's configuration table.
+ */
+export const DEFAULTS: TsfmConfig = {
+  freq: '5m',
+  input_len_steps: 288,
+  horizon_steps: 12,
+  quantiles: [0.1, 0.5, 0.9],
+  transform: { space: 'logit', eps: 1e-6 },
+  missing: { max_gap_minutes: 60, min_points_for_tsfm: 32 },
+  adapter: {
+    base_url: 'http://127.0.0.1:11435',
+    model: 'chronos2',
+    api_token: null,
+    timeout_s: 1.2,
+    retry_count: 1,
+    retry_backoff_ms: 120,
+    retry_jitter_ms: 80,
+    retry_envelope_ms: 250,
+    postprocess_budget_ms: 50,
+    deadline_budget_ms: 1600,
+    max_connections: 200,
+    max_keepalive_connections: 50,
+    keepalive_timeout_ms: 60_000,
+    batch_window_ms: 2,
+    batch_max_series: 32,
+    health_interval_s: 10,
+    warmup: { enabled: false, models: [], interval_s: 600 },
+    hedge: { enabled: false, hedge_after_ms: 300, max_fraction: 0.05 },
+  },
+  cache: { ttl_s: 60, max_entries: 50_000, stale_while_revalidate_s: 20, stale_if_error_s: 120 },
+  circuit_breaker: {
+    failures_to_open: 5,
+    failure_rate_to_open: 0.5,
+    window_s: 300,
+    min_requests: 10,
+    cooldown_s: 120,
+    cooldown_multiplier: 2,
+    max_cooldown_s: 600,
+    cooldown_jitter: 0.1,
+    half_open_probes: 2,
+  },
+  degradation: {
+    enabled: true,
+    min_requests: 10,
+    degraded_enter_failure_rate: 0.25,
+    degraded_enter_window_s: 180,
+    baseline_only_enter_failure_rate: 0.5,
+    baseline_only_enter_window_s: 300,
+    fast_trip_failure_rate: 0.8,
+    fast_trip_window_s: 60,
+    baseline_only_exit_failure_rate: 0.25,
+    baseline_only_exit_window_s: 120,
+    degraded_exit_failure_rate: 0.15,
+    degraded_exit_window_s: 600,
+    degraded_timeout_ms: 900,
+    probe_interval_s: 5,
+    probe_every_n_requests: 20,
+  },
+  perf: {
+    worker_concurrency: 32,
+    per_market_inflight_limit: 1,
+    queue_timeout_ms: 100,
+    mailbox_capacity: 64,
+    // One math thread handles ~5 µs per job, far beyond 32 upstream calls in flight.
+    math_threads: 1,
+    // perf/workers/pool.bench.ts: inline costs the main thread ~5 µs per job, a thread round
+    // trip a flat ~60–90 µs; the thread path used less main-thread time from 16 jobs in every run
+    // (12 was a tie, and inline always had the lower latency), so turns below 16 stay inline.
+    math_inline_threshold: 16,
+  },
+  fallback: {
+    baseline_method: 'EWMA',
+    baseline_only_liquidity_bucket: 'low',
+    ewma_alpha: 0.2,
+    rolling_window: 64,
+  },
+  interval_sanity: { min_width: 0.02, max_width: 0.6 },
+  routing: { default_route: 'tsfm', enabled_segments: [], baseline_segments: [] },
+  server: {
+    host: '127.0.0.1',
+    port: 8080,
+    api_token: null,
+    body_limit_bytes: 1_048_576,
+    admission_limit: 2048,
+    drain_timeout_ms: 10_000,
+    cycle_max_requests: 2000,
+    cycle_default_budget_ms: 60_000,
+    rate_limit: { enabled: true, burst: 600, refill_per_s: 50, max_identities: 10_000 },
+  },
+  logging: { level: 'info' },
+}

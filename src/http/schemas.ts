@@ -1,0 +1,76 @@
+/**
+ * Response schemas for fastify's serializer (fast-json-stringify): the forecast answer is the
+ * hot payload, and a compiled serializer skips JSON.stringify's generic walk (measured in
+ * perf/http/serialize.bench.ts). Properties not in the schema are not sent.
+ */
+
+const nullableString = { type: ['string', 'null'] } as const
+const numberArray = { type: 'array', items: { type: 'number' } } as const
+
+export const forecastResponseSchema = {
+  type: 'object',
+  properties: {
+    market_id: { type: 'string' },
+    as_of_ts: { type: 'string' },
+    freq: { type: 'string' },
+    horizon_steps: { type: 'integer' },
+    quantiles: numberArray,
+    yhat_q: { type: 'object', additionalProperties: numberArray },
+    meta: {
+      type: 'object',
+      properties: {
+        runtime: { type: 'string' },
+        model_name: { type: 'string' },
+        model_version: { type: 'string' },
+        input_len: { type: 'integer' },
+        transform: { type: 'string' },
+        warnings: { type: 'array', items: { type: 'string' } },
+        fallback_used: { type: 'boolean' },
+        fallback_reason: nullableString,
+        cache_hit: { type: 'boolean' },
+        cache_stale: { type: 'boolean' },
+        circuit_breaker_state: { type: 'string' },
+        degradation_state: { type: 'string' },
+        route_selected: { type: 'string' },
+        route_reason: { type: 'string' },
+        route_segment_key: nullableString,
+        timings_ms: {
+          type: 'object',
+          properties: { queue: { type: 'number' }, upstream: { type: 'number' }, total: { type: 'number' } },
+        },
+      },
+    },
+    conformal_last_step: { type: 'null' },
+  },
+} as const
+
+export const errorResponseSchema = {
+  type: 'object',
+  properties: {
+    detail: { type: 'string' },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, path: nullableString },
+    },
+  },
+} as const
+
+export const cycleSummarySchema = {
+  type: 'object',
+  properties: {
+    count: { type: 'integer' },
+    budget_ms: { type: 'number' },
+    wall_ms: { type: 'number' },
+    by_runtime: { type: 'object', additionalProperties: { type: 'integer' } },
+    by_fallback_reason: { type: 'object', additionalProperties: { type: 'integer' } },
+    latency_ms: { type: 'object', properties: { p50: { type: 'number' }, p95: { type: 'number' }, p99: { type: 'number' } } },
+  },
+} as const
+
+export const cycleResponseSchema = {
+  type: 'object',
+  properties: {
+    results: { type: 'array', items: forecastResponseSchema },
+    summary: cycleSummarySchema,
+  },
+} as const

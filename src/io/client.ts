@@ -1,0 +1,180 @@
+import { Pool, type Dispatcher } from 'undici'
+import type { Clock } from '../clock/clock.js'
+import type { AdapterConfig } from '../config/types.js'
+import { classifyError, classifyStatus, INVALID_PAYLOAD, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
+import { KeepAliveCap } from './keepalive.js'
+import { errorDetail } from './parse.js'
+import { parseRetryAfter } from './retry.js'
+
+/**
+ * The HTTP side of the I/O actor: one undici Pool per upstream origin, `request()` (not fetch),
+ * every body consumed or destroyed, no global dispatcher (the host may be a trading app with its
+ * own). Every call resolves — to an answer text or a typed failure — and never rejects; raw
+ * error text and URLs stay in here.
+ *
+ * The only AbortController is the one on the HTTP request: it fires when the attempt's timeout
+ * (already cut to the deadline by the caller) passes.
+ */
+
+export type ForecastPath = '/api/forecast' | '/v1/forecast'
+
+export type ForecastResult =
+  | { readonly kind: 'ok'; readonly text: string }
+  | { readonly kind: 'failed'; readonly failure: Failure; readonly retryAfterMs: number | null }
+  | { readonly kind: typeof ROUTE_MISSING }
+
+export interface VersionResult {
+  /** `ok`, or why the probe failed. */
+  readonly outcome: 'ok' | Failure['reason']
+  readonly version: string | null
+}
+
+/** Error bodies are read only to tell a model 404 from a route 404; more is never needed. */
+const ERROR_BODY_LIMIT = 64 * 1024
+
+class BodyTooLarge extends Error {}
+
+async function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) {
+      body.destroy()
+      throw new BodyTooLarge()
+    }
+    chunks.push(chunk)
+  }
+  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
+}
+
+function failed(failure: Failure, retryAfterMs: number | null = null): ForecastResult {
+  return { kind: 'failed', failure, retryAfterMs }
+}
+
+export class TollamaClient {
+  readonly #clock: Clock
+  readonly #pool: Pool
+  readonly #keepAlive: KeepAliveCap
+  readonly #prefix: string
+  readonly #headers: Record<string, string>
+  readonly #getHeaders: Record<string, string>
+  #path: ForecastPath = '/api/forecast'
+  #closed = false
+
+  constructor(cfg: AdapterConfig, clock: Clock) {
+    const url = new URL(cfg.base_url)
+    this.#clock = clock
+    // A base_url with a path (`http://h/tollama`) prefixes every route.
+    this.#prefix = url.pathname.replace(/\/+$/, '')
+    this.#keepAlive = new KeepAliveCap(cfg.max_keepalive_connections)
+    this.#pool = new Pool(url.origin, {
+      connections: cfg.max_connections,
+      pipelining: 1,
+      keepAliveTimeout: cfg.keepalive_timeout_ms,
+      keepAliveMaxTimeout: cfg.keepalive_timeout_ms,
+      factory: this.#keepAlive.factory,
+    })
+    const auth: Record<string, string> = cfg.api_token === null ? {} : { authorization: `Bearer ${cfg.api_token}` }
+    this.#headers = { 'content-type': 'application/json', accept: 'application/json', ...auth }
+    this.#getHeaders = { accept: 'application/json', ...auth }
+  }
+
+  /** The forecast route in use; it starts at `/api/forecast` and is remembered once switched. */
+  get forecastPath(): ForecastPath {
+    return this.#path
+  }
+
+  /** After a route 404 on `from`: use the other route (unless another request already switched). */
+  switchRoute(from: ForecastPath): ForecastPath {
+    if (this.#path === from) this.#path = from === '/api/forecast' ? '/v1/forecast' : '/api/forecast'
+    return this.#path
+  }
+
+  /** Idle keep-alive connections right now (for tests and stats). */
+  get idleConnections(): number {
+    return this.#keepAlive.idle
+  }
+
+  /** POST one forecast body; `maxBytes` bounds the answer read into memory. */
+  async forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number): Promise<ForecastResult> {
+    if (this.#closed) return failed(UNAVAILABLE)
+    const ac = new AbortController()
+    let timedOut = false
+    const timer = this.#clock.setTimeout(() => {
+      timedOut = true
+      ac.abort()
+    }, timeoutMs)
+    try {
+      const res = await this.#pool.request({
+        method: 'POST',
+        path: this.#prefix + path,
+        headers: this.#headers,
+        body,
+        signal: ac.signal,
+      })
+      const status = res.statusCode
+      if (status >= 200 && status < 300) {
+        try {
+          return { kind: 'ok', text: await readText(res.body, maxBytes) }
+        } catch (e) {
+          if (e instanceof BodyTooLarge) return failed(INVALID_PAYLOAD)
+          throw e
+        }
+      }
+      if (status === 404) {
+        const verdict = classifyStatus(404, errorDetail(await readText(res.body, ERROR_BODY_LIMIT).catch(() => '')))
+        return verdict === ROUTE_MISSING ? { kind: ROUTE_MISSING } : failed(verdict)
+      }
+      const retryAfter = res.headers['retry-after']
+      await res.body.dump({ limit: ERROR_BODY_LIMIT }).catch(() => undefined)
+      const verdict = classifyStatus(status, null)
+      if (verdict === ROUTE_MISSING) return { kind: ROUTE_MISSING }
+      return failed(verdict, parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null, this.#clock.now()))
+    } catch (e) {
+      return failed(classifyError(e, timedOut))
+    } finally {
+      this.#clock.clearTimeout(timer)
+      this.#keepAlive.trim()
+    }
+  }
+
+  /** `GET /api/version`: tollama's cheap liveness probe. Never rejects. */
+  async version(timeoutMs: number): Promise<VersionResult> {
+    if (this.#closed) return { outcome: UNAVAILABLE.reason, version: null }
+    const ac = new AbortController()
+    let timedOut = false
+    const timer = this.#clock.setTimeout(() => {
+      timedOut = true
+      ac.abort()
+    }, timeoutMs)
+    try {
+      const res = await this.#pool.request({ method: 'GET', path: this.#prefix + '/api/version', headers: this.#getHeaders, signal: ac.signal })
+      const text = await readText(res.body, ERROR_BODY_LIMIT)
+      if (res.statusCode !== 200) {
+        const verdict = classifyStatus(res.statusCode, null)
+        return { outcome: verdict === ROUTE_MISSING ? NOT_FOUND.reason : verdict.reason, version: null }
+      }
+      let version: string | null = null
+      try {
+        const v = (JSON.parse(text) as { version?: unknown }).version
+        if (typeof v === 'string') version = v
+      } catch {
+        // a 200 that is not JSON still proves the daemon is up
+      }
+      return { outcome: 'ok', version }
+    } catch (e) {
+      return { outcome: classifyError(e, timedOut).reason, version: null }
+    } finally {
+      this.#clock.clearTimeout(timer)
+      this.#keepAlive.trim()
+    }
+  }
+
+  /** Stop: in-flight requests fail at once (as `upstream_unavailable`), sockets close. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#pool.destroy().catch(() => undefined)
+  }
+}

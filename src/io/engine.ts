@@ -1,0 +1,159 @@
+import type { Clock } from '../clock/clock.js'
+import type { AdapterConfig } from '../config/types.js'
+import { Batcher, PendingJob } from './batcher.js'
+import { UNAVAILABLE } from './classify.js'
+import { TollamaClient } from './client.js'
+import { CallCounters, runForecastGroup, type CallContext } from './forecast-call.js'
+import { HealthMonitor } from './health.js'
+import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import { Warmup } from './warmup.js'
+
+/**
+ * The I/O actor's logic, free of threads: jobs in, outcomes out. `io-actor.ts` runs it in its
+ * own worker thread behind comlink; tests and benchmarks can also run it in-process.
+ *
+ * Outcomes and request records are collected and handed to `onOutcomes` once per event-loop turn
+ * (one message across the thread boundary per turn, however many jobs settled in it). Each job is
+ * settled exactly once: on close, everything not yet answered fails as `upstream_unavailable`
+ * and late answers are dropped.
+ */
+export interface EngineOptions {
+  readonly adapter: AdapterConfig
+  readonly clock: Clock
+  /** Jitter source in [0, 1); `Math.random` unless a test injects one. */
+  readonly random?: () => number
+  readonly onOutcomes: (outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[]) => void
+  readonly onHealth?: (h: UpstreamHealth) => void
+}
+
+export class IoEngine {
+  readonly #clock: Clock
+  readonly #client: TollamaClient
+  readonly #batcher: Batcher
+  readonly #health: HealthMonitor
+  readonly #warmup: Warmup
+  readonly #ctx: CallContext
+  readonly #counters = new CallCounters()
+  readonly #onOutcomes: EngineOptions['onOutcomes']
+  /** Jobs handed to a group call and not yet settled. */
+  readonly #inflight = new Set<PendingJob>()
+  #outcomes: UpstreamOutcome[] = []
+  #records: UpstreamRequestRecord[] = []
+  #flushScheduled = false
+  readonly #flushBound = (): void => this.#flush()
+  #received = 0
+  #closed = false
+
+  constructor(opts: EngineOptions) {
+    const a = opts.adapter
+    this.#clock = opts.clock
+    this.#onOutcomes = opts.onOutcomes
+    this.#client = new TollamaClient(a, opts.clock)
+    const record = (r: UpstreamRequestRecord): void => {
+      this.#records.push(r)
+      this.#scheduleFlush()
+    }
+    this.#ctx = {
+      clock: opts.clock,
+      client: this.#client,
+      retry: a,
+      random: opts.random ?? Math.random,
+      settle: (p, outcome) => this.#settle(p, outcome),
+      record,
+      counters: this.#counters,
+      closed: () => this.#closed,
+    }
+    this.#batcher = new Batcher({
+      clock: opts.clock,
+      windowMs: a.batch_window_ms,
+      maxSeries: a.batch_max_series,
+      postprocessBudgetMs: a.postprocess_budget_ms,
+      flush: (group) => this.#send(group),
+    })
+    this.#health = new HealthMonitor({
+      clock: opts.clock,
+      client: this.#client,
+      intervalMs: a.health_interval_s * 1000,
+      timeoutMs: a.timeout_s * 1000,
+      onProbe: opts.onHealth ?? (() => undefined),
+      record,
+    })
+    this.#warmup = new Warmup({ clock: opts.clock, client: this.#client, config: a.warmup, defaultModel: a.model, record })
+  }
+
+  /** Starts the periodic health probe and the warm-up (if enabled). */
+  start(): void {
+    this.#health.start()
+    this.#warmup.start()
+  }
+
+  submit(jobs: readonly UpstreamJob[]): void {
+    const now = this.#clock.now()
+    for (const job of jobs) {
+      this.#received++
+      const p = new PendingJob(job, now)
+      if (this.#closed) this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0 })
+      else this.#batcher.add(p)
+    }
+  }
+
+  health(probe: boolean): Promise<UpstreamHealth> {
+    return probe && !this.#closed ? this.#health.probe() : Promise.resolve(this.#health.current)
+  }
+
+  stats(): IoStats {
+    return {
+      jobs_received: this.#received,
+      jobs_pending: this.#batcher.pending + this.#inflight.size,
+      requests_sent: this.#counters.requests_sent,
+      series_sent: this.#counters.series_sent,
+      retries: this.#counters.retries,
+      endpoint: this.#client.forecastPath,
+      restarts: 0,
+    }
+  }
+
+  /** Fails everything pending as `upstream_unavailable`, flushes, and closes the connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#health.stop()
+    this.#warmup.stop()
+    const now = this.#clock.now()
+    const fail = (p: PendingJob): void =>
+      this.#settle(p, { ticket: p.job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: now - p.receivedAt, batch_size: 0 })
+    for (const p of this.#batcher.takeAll()) fail(p)
+    for (const p of [...this.#inflight]) fail(p)
+    this.#flush()
+    await this.#client.close()
+  }
+
+  #send(group: PendingJob[]): void {
+    for (const p of group) this.#inflight.add(p)
+    void runForecastGroup(this.#ctx, group)
+  }
+
+  #settle(p: PendingJob, outcome: UpstreamOutcome): void {
+    if (p.settled) return
+    p.settled = true
+    this.#inflight.delete(p)
+    this.#outcomes.push(outcome)
+    this.#scheduleFlush()
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    setImmediate(this.#flushBound)
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false
+    if (this.#outcomes.length === 0 && this.#records.length === 0) return
+    const outcomes = this.#outcomes
+    const records = this.#records
+    this.#outcomes = []
+    this.#records = []
+    this.#onOutcomes(outcomes, records)
+  }
+}

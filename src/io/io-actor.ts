@@ -1,0 +1,62 @@
+import * as Comlink from 'comlink'
+import { parentPort, type MessagePort } from 'node:worker_threads'
+import { systemClock } from '../clock/clock.js'
+import { nodeEndpoint } from './comlink-node.js'
+import type { IoActorApi, IoActorConfig, IoPortMessage } from './actor-api.js'
+import { IoEngine } from './engine.js'
+import type { UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+
+/**
+ * Worker-thread entry of the I/O actor (SPEC §7): owns the undici pool and the multiplexer
+ * (engine.ts) and speaks comlink to the supervisor's host (io-host.ts). Deadlines arrive as
+ * numbers on the shared clock (`performance.timeOrigin + performance.now()`), comparable here.
+ */
+
+
+let engine: IoEngine | null = null
+let port: MessagePort | null = null
+
+function sendOutcomes(outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[]): void {
+  const transfer: ArrayBuffer[] = []
+  for (const o of outcomes) if (o.ok) transfer.push(o.values.buffer as ArrayBuffer)
+  const msg: IoPortMessage = { t: 'outcomes', outcomes, records }
+  port?.postMessage(msg, transfer)
+}
+
+const api: IoActorApi = {
+  init(cfg: IoActorConfig, p: MessagePort): void {
+    if (engine !== null) throw new Error('I/O actor already initialised')
+    port = p
+    engine = new IoEngine({
+      adapter: cfg.adapter,
+      clock: systemClock,
+      onOutcomes: sendOutcomes,
+      onHealth: (health) => {
+        const msg: IoPortMessage = { t: 'health', health }
+        port?.postMessage(msg)
+      },
+    })
+    engine.start()
+  },
+  forecastBatch(jobs) {
+    engine!.submit(jobs)
+  },
+  health(probe) {
+    return engine!.health(probe)
+  },
+  stats() {
+    return engine!.stats()
+  },
+  async close() {
+    await engine?.close()
+    port?.close()
+    port = null
+  },
+  crashForTest() {
+    setImmediate(() => {
+      throw new Error('I/O actor crash requested by a test')
+    })
+  },
+}
+
+Comlink.expose(api, nodeEndpoint(parentPort!))

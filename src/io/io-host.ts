@@ -1,0 +1,395 @@
+import * as Comlink from 'comlink'
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js'
+import type { AdapterConfig } from '../config/types.js'
+import { TsfmError, quote } from '../errors.js'
+import type { Logger } from '../log.js'
+import { distFile } from '../paths.js'
+import { nodeEndpoint } from './comlink-node.js'
+import type { IoActorApi, IoPortMessage } from './actor-api.js'
+import { InflightTickets, type HeldTicket } from './inflight.js'
+import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+
+/**
+ * The main-thread side of the I/O actor: spawns the worker thread (io-actor.ts), sends it the
+ * jobs of one event-loop turn in one comlink call (y copied into fresh buffers that are
+ * transferred, not cloned), and hands every outcome to `sink` exactly once per ticket.
+ *
+ * Supervision (SPEC §10): if the thread dies, every job it held fails at once with
+ * `upstream_unavailable`, pending `health()`/`stats()` calls resolve with what the host knows,
+ * and a new thread is started — at once the first time, with doubling backoff while it keeps
+ * dying within `CRASH_LOOP_WINDOW_MS` of its start (jobs submitted during a backoff fail at
+ * once). Nothing waits forever: a ticket whose deadline passes without an outcome is failed
+ * here with `deadline_exceeded`, and a late outcome for it is dropped.
+ */
+
+
+/** A thread that dies sooner than this after its start counts as crash-looping. */
+export const CRASH_LOOP_WINDOW_MS = 5_000
+export const RESTART_BACKOFF_BASE_MS = 100
+export const RESTART_BACKOFF_MAX_MS = 5_000
+/** `close()` waits this long for the thread to answer and flush before terminating it. */
+export const CLOSE_TIMEOUT_MS = 2_000
+/** A thread that has not answered `init` by then is terminated (and restarted). */
+export const START_TIMEOUT_MS = 10_000
+
+export interface UpstreamActorOptions {
+  readonly adapter: AdapterConfig
+  /** Receives exactly one outcome per submitted ticket. */
+  readonly sink: (o: UpstreamOutcome) => void
+  /** Every HTTP request the actor made (tollama latency and batch-size metrics). */
+  readonly onRecord?: (r: UpstreamRequestRecord) => void
+  /** Every finished health probe. */
+  readonly onHealth?: (h: UpstreamHealth) => void
+  readonly clock?: Clock
+  /** Thread deaths and restarts are logged here (one line each); silent when absent. */
+  readonly logger?: Logger
+  /** The worker entry; the compiled `src/io/io-actor.js` unless a test substitutes one. */
+  readonly workerFile?: string
+}
+
+type State = 'starting' | 'ready' | 'backoff' | 'closed'
+type Remote = Comlink.Remote<IoActorApi>
+
+interface Thread {
+  readonly worker: Worker
+  readonly remote: Remote
+  readonly port: MessagePort
+  readonly startedAt: number
+}
+
+const noop = (): void => undefined
+
+function fail(ticket: number, reason: 'upstream_unavailable' | 'deadline_exceeded', upstream_ms: number): UpstreamOutcome {
+  return { ticket, ok: false, reason, attempts: 0, upstream_ms, batch_size: 0 }
+}
+
+function copyCovariates(x: Readonly<Record<string, Float64Array>>, transfer: ArrayBuffer[]): Readonly<Record<string, Float64Array>> {
+  let out: Record<string, Float64Array> | null = null
+  for (const name in x) {
+    const v = x[name]!.slice()
+    transfer.push(v.buffer as ArrayBuffer)
+    ;(out ??= {})[name] = v
+  }
+  return out ?? x
+}
+
+/**
+ * The job with its arrays in fresh, exactly-sized buffers (a view on a larger buffer would be
+ * cloned whole), listed in `transfer`. Fields in the interface's order: one object shape.
+ */
+function detach(job: UpstreamJob, transfer: ArrayBuffer[]): UpstreamJob {
+  const y = job.y.slice()
+  transfer.push(y.buffer as ArrayBuffer)
+  let y_ts: Float64Array | null = null
+  if (job.y_ts !== null) {
+    y_ts = job.y_ts.slice()
+    transfer.push(y_ts.buffer as ArrayBuffer)
+  }
+  return {
+    ticket: job.ticket,
+    deadline: job.deadline,
+    attempt_timeout_ms: job.attempt_timeout_ms,
+    max_retries: job.max_retries,
+    model: job.model,
+    horizon: job.horizon,
+    quantiles: job.quantiles,
+    freq: job.freq,
+    step_ms: job.step_ms,
+    as_of_ms: job.as_of_ms,
+    params: job.params,
+    series_id: job.series_id,
+    y,
+    y_ts,
+    space: job.space,
+    eps: job.eps,
+    x_past: copyCovariates(job.x_past, transfer),
+    x_future: copyCovariates(job.x_future, transfer),
+  }
+}
+
+export class UpstreamActor {
+  readonly #adapter: AdapterConfig
+  readonly #sink: (o: UpstreamOutcome) => void
+  readonly #onRecord: (r: UpstreamRequestRecord) => void
+  readonly #onHealth: (h: UpstreamHealth) => void
+  readonly #clock: Clock
+  readonly #log: Logger | null
+  readonly #workerFile: string
+  readonly #inflight: InflightTickets
+  #state: State = 'starting'
+  #thread: Thread | null = null
+  /** Jobs of this turn (or waiting for a starting thread), with their buffers to transfer. */
+  #outbox: UpstreamJob[] = []
+  #transfer: ArrayBuffer[] = []
+  /** Failures decided inside `submit`, delivered with the next flush (never re-entrantly). */
+  #deferred: UpstreamOutcome[] = []
+  #flushScheduled = false
+  /** Resolvers of `health()`/`stats()` calls to settle with a fallback if the thread dies. */
+  readonly #waiters = new Set<() => void>()
+  #restartTimer: TimerHandle | null = null
+  #consecutiveCrashes = 0
+  #restarts = 0
+  #lastHealth: UpstreamHealth
+  #lastStats: IoStats | null = null
+  /** Why the last thread died (an Error from the thread, or its exit code). */
+  #deathError: unknown = null
+  /** Settles when the current thread is initialised (or has died trying). */
+  #ready: Promise<boolean> = Promise.resolve(false)
+
+  private constructor(opts: UpstreamActorOptions) {
+    this.#adapter = opts.adapter
+    this.#sink = opts.sink
+    this.#onRecord = opts.onRecord ?? noop
+    this.#onHealth = opts.onHealth ?? noop
+    this.#clock = opts.clock ?? systemClock
+    this.#log = opts.logger ?? null
+    this.#workerFile = opts.workerFile ?? distFile('src/io/io-actor.js')
+    this.#inflight = new InflightTickets(this.#clock, (ticket, held) => {
+      this.#sink(fail(ticket, 'deadline_exceeded', this.#clock.now() - held.submittedAt))
+    })
+    this.#lastHealth = { ok: false, version: null, endpoint: '/api/forecast', checked_at: 0, latency_ms: null }
+  }
+
+  /** Starts the I/O thread; rejects if the first thread cannot even initialise. */
+  static async start(opts: UpstreamActorOptions): Promise<UpstreamActor> {
+    const actor = new UpstreamActor(opts)
+    actor.#spawn()
+    if (!(await actor.#ready)) {
+      const why = actor.#deathError
+      await actor.close()
+      throw new TsfmError('TSFM_INTERNAL', `I/O actor thread failed to start: ${why instanceof Error ? why.message : quote(why)}`)
+    }
+    return actor
+  }
+
+  /** Tickets submitted and not answered yet. */
+  get pending(): number {
+    return this.#inflight.size
+  }
+
+  /** A thread is up and initialised (false while one restarts, and after close). */
+  get alive(): boolean {
+    return this.#state === 'ready'
+  }
+
+  /** Threads restarted after a death. */
+  get restarts(): number {
+    return this.#restarts
+  }
+
+  /**
+   * Hands a job to the I/O thread (with the other jobs of this turn, in one message). Every
+   * submission gets exactly one outcome: one that cannot be taken (closed, restart backoff, a
+   * ticket already in flight) fails at once with `upstream_unavailable`, delivered on the next
+   * turn rather than from inside this call.
+   */
+  submit(job: UpstreamJob): void {
+    if (this.#state === 'closed' || this.#state === 'backoff' || this.#inflight.has(job.ticket)) {
+      this.#deferred.push(fail(job.ticket, 'upstream_unavailable', 0))
+      this.#scheduleFlush()
+      return
+    }
+    this.#inflight.add(job.ticket, job.deadline, this.#clock.now())
+    this.#outbox.push(detach(job, this.#transfer))
+    if (this.#state === 'ready') this.#scheduleFlush()
+  }
+
+  /** The last probe (`probe` true: probe now). Never rejects, also when the thread dies meanwhile. */
+  health(probe = false): Promise<UpstreamHealth> {
+    return this.#call((r) => r.health(probe), () => this.#lastHealth).then((h) => {
+      this.#lastHealth = h
+      return h
+    })
+  }
+
+  /** The actor's counters; the host's own view (`restarts`, `jobs_pending`) is authoritative. */
+  stats(): Promise<IoStats> {
+    const fallback = (): IoStats => ({
+      jobs_received: this.#lastStats?.jobs_received ?? 0,
+      jobs_pending: 0,
+      requests_sent: this.#lastStats?.requests_sent ?? 0,
+      series_sent: this.#lastStats?.series_sent ?? 0,
+      retries: this.#lastStats?.retries ?? 0,
+      endpoint: this.#lastHealth.endpoint,
+      restarts: 0,
+    })
+    return this.#call((r) => r.stats(), fallback).then((s) => {
+      this.#lastStats = s
+      return { ...s, jobs_pending: this.#inflight.size, restarts: this.#restarts }
+    })
+  }
+
+  /** Drains: the thread fails what it holds and closes its connections; then it is stopped. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    if (this.#restartTimer !== null) this.#clock.clearTimeout(this.#restartTimer)
+    this.#restartTimer = null
+    const thread = this.#thread
+    if (thread !== null) {
+      this.#flush()
+      await this.#within(thread.remote.close(), CLOSE_TIMEOUT_MS)
+      // The final outcomes travel on the port, not with the reply: give them a turn to land.
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      this.#thread = null
+      thread.port.close()
+      await thread.worker.terminate()
+    }
+    this.#failAll('upstream_unavailable')
+    this.#flush()
+  }
+
+  /** Test only: terminate the I/O thread abruptly (as an OOM kill would). */
+  __killForTest(): void {
+    void this.#thread?.worker.terminate()
+  }
+
+  /** Test only: an uncaught exception inside the I/O thread. */
+  __crashForTest(): void {
+    void this.#thread?.remote.crashForTest().catch(noop)
+  }
+
+  #spawn(): void {
+    const worker = new Worker(this.#workerFile)
+    const remote = Comlink.wrap<IoActorApi>(nodeEndpoint(worker))
+    const { port1, port2 } = new MessageChannel()
+    const thread: Thread = { worker, remote, port: port1, startedAt: this.#clock.now() }
+    this.#thread = thread
+    this.#state = 'starting'
+    port1.on('message', (m: IoPortMessage) => this.#onMessage(m))
+    let settle: (ok: boolean) => void = noop
+    this.#ready = new Promise<boolean>((resolve) => (settle = resolve))
+    const died = (err?: unknown): void => {
+      if (this.#thread === thread) this.#deathError = err instanceof Error ? err : `exit code ${String(err)}`
+      settle(false)
+      this.#onDeath(thread, err instanceof Error ? err : undefined)
+    }
+    worker.on('error', died)
+    worker.once('exit', died)
+    // An initialisation that never answers must not hang start(): the thread is put down.
+    const startTimer = this.#clock.setTimeout(() => {
+      if (this.#thread === thread && this.#state === 'starting') void worker.terminate()
+    }, START_TIMEOUT_MS, true)
+    remote.init({ adapter: this.#adapter }, Comlink.transfer(port2, [port2])).then(
+      () => {
+        this.#clock.clearTimeout(startTimer)
+        if (this.#thread !== thread || this.#state === 'closed') return settle(false)
+        this.#state = 'ready'
+        settle(true)
+        this.#scheduleFlush()
+      },
+      () => {
+        settle(false)
+        void worker.terminate()
+      },
+    )
+  }
+
+  #onDeath(thread: Thread, err?: unknown): void {
+    if (this.#thread !== thread) return
+    this.#thread = null
+    if (this.#state !== 'closed') {
+      this.#log?.error({ err, held: this.#inflight.size, restarts: this.#restarts + 1 }, 'I/O actor thread died; failing its jobs and restarting')
+    }
+    thread.port.close()
+    void thread.worker.terminate()
+    // Everything the dead thread held, and everything waiting for it, fails now.
+    this.#failAll('upstream_unavailable')
+    for (const settle of [...this.#waiters]) settle()
+    this.#waiters.clear()
+    if (this.#state === 'closed') return
+    this.#restarts++
+    const lived = this.#clock.now() - thread.startedAt
+    this.#consecutiveCrashes = lived < CRASH_LOOP_WINDOW_MS ? this.#consecutiveCrashes + 1 : 1
+    const delay =
+      this.#consecutiveCrashes <= 1 ? 0 : Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_BASE_MS * 2 ** (this.#consecutiveCrashes - 2))
+    if (delay === 0) {
+      this.#spawn()
+      return
+    }
+    this.#state = 'backoff'
+    this.#restartTimer = this.#clock.setTimeout(() => {
+      this.#restartTimer = null
+      if (this.#state === 'backoff') this.#spawn()
+    }, delay)
+  }
+
+  #failAll(reason: 'upstream_unavailable'): void {
+    const now = this.#clock.now()
+    this.#outbox = []
+    this.#transfer = []
+    for (const [ticket, held] of this.#inflight.takeAll()) this.#sink(fail(ticket, reason, now - held.submittedAt))
+  }
+
+  #onMessage(m: IoPortMessage): void {
+    if (m.t === 'health') {
+      this.#lastHealth = m.health
+      this.#onHealth(m.health)
+      return
+    }
+    for (const o of m.outcomes) {
+      if (this.#inflight.take(o.ticket) !== undefined) this.#sink(o)
+    }
+    for (const r of m.records) this.#onRecord(r)
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    setImmediate(this.#flushBound)
+  }
+
+  readonly #flushBound = (): void => this.#flush()
+
+  #flush(): void {
+    this.#flushScheduled = false
+    if (this.#deferred.length > 0) {
+      const deferred = this.#deferred
+      this.#deferred = []
+      for (const o of deferred) this.#sink(o)
+    }
+    const thread = this.#thread
+    if (this.#outbox.length === 0 || thread === null || this.#state !== 'ready') return
+    const jobs = this.#outbox
+    const transfer = this.#transfer
+    this.#outbox = []
+    this.#transfer = []
+    thread.remote.forecastBatch(Comlink.transfer(jobs, transfer)).catch(noop)
+  }
+
+  /** A comlink call that settles with `fallback()` if the thread is down or dies meanwhile. */
+  #call<T>(fn: (r: Remote) => Promise<T>, fallback: () => T): Promise<T> {
+    const thread = this.#thread
+    if (thread === null || this.#state !== 'ready') return Promise.resolve(fallback())
+    return new Promise<T>((resolve) => {
+      const settle = (): void => resolve(fallback())
+      this.#waiters.add(settle)
+      fn(thread.remote).then(
+        (v) => {
+          this.#waiters.delete(settle)
+          resolve(v)
+        },
+        () => {
+          this.#waiters.delete(settle)
+          settle()
+        },
+      )
+    })
+  }
+
+  async #within(p: Promise<unknown>, ms: number): Promise<void> {
+    let timer: TimerHandle | null = null
+    const thread = this.#thread
+    await Promise.race([
+      p.catch(noop),
+      new Promise<void>((resolve) => {
+        timer = this.#clock.setTimeout(resolve, ms, true)
+        thread?.worker.once('exit', () => resolve())
+      }),
+    ])
+    if (timer !== null) this.#clock.clearTimeout(timer)
+  }
+}
+
+export type { HeldTicket }

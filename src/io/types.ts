@@ -1,0 +1,93 @@
+import type { TransformSpace } from '../config/types.js'
+import type { UpstreamFailureReason } from '../reasons.js'
+
+/**
+ * The message protocol between the supervisor (main thread) and the I/O actor (its own worker
+ * thread, reached through comlink). Jobs and outcomes cross the thread boundary in batches
+ * (one message per event-loop turn each way), never one promise per job.
+ */
+
+/** One market's upstream forecast job. */
+export interface UpstreamJob {
+  /** The supervisor's id for this attempt; outcomes are matched by it. */
+  readonly ticket: number
+  /** Absolute deadline on the shared clock (`performance.timeOrigin + performance.now()`). */
+  readonly deadline: number
+  /** Timeout of one HTTP attempt (1200 ms normal, 900 ms degraded). */
+  readonly attempt_timeout_ms: number
+  /** Retries allowed after the first attempt (0 in degraded mode). */
+  readonly max_retries: number
+  readonly model: string
+  readonly horizon: number
+  /** Sorted ascending, unique, in (0,1). */
+  readonly quantiles: readonly number[]
+  /** Our notation (`5m`, `1h`); the actor converts to pandas (`5min`, `1h`). */
+  readonly freq: string
+  readonly step_ms: number
+  /** Epoch ms of the last point: timestamps are derived backwards from it when `y_ts` is null. */
+  readonly as_of_ms: number
+  /** The model's `params`, forwarded as tollama `options`. */
+  readonly params: Readonly<Record<string, unknown>>
+  /** Series id (the market id). */
+  readonly series_id: string
+  /** The last `input_len_steps` points, as given (the actor applies the transform). */
+  readonly y: Float64Array
+  readonly y_ts: Float64Array | null
+  readonly space: TransformSpace
+  readonly eps: number
+  /** Covariates; the actor cuts `x_past` to the series and `x_future` to the horizon. */
+  readonly x_past: Readonly<Record<string, Float64Array>>
+  readonly x_future: Readonly<Record<string, Float64Array>>
+}
+
+export interface UpstreamSuccess {
+  readonly ticket: number
+  readonly ok: true
+  /** `quantiles.length * horizon` values in model space, quantile-major, in the job's quantile order. */
+  readonly values: Float64Array
+  readonly attempts: number
+  /** Wall time from the job's arrival in the actor to its answer. */
+  readonly upstream_ms: number
+  /** How many series shared the successful HTTP request. */
+  readonly batch_size: number
+}
+
+export interface UpstreamFailure {
+  readonly ticket: number
+  readonly ok: false
+  readonly reason: UpstreamFailureReason
+  readonly attempts: number
+  readonly upstream_ms: number
+  readonly batch_size: number
+}
+
+export type UpstreamOutcome = UpstreamSuccess | UpstreamFailure
+
+/** One HTTP request the actor made, for the main thread's metrics. */
+export interface UpstreamRequestRecord {
+  readonly endpoint: '/api/forecast' | '/v1/forecast' | '/api/version'
+  /** `ok` or the failure reason of the whole request. */
+  readonly outcome: 'ok' | UpstreamFailureReason
+  readonly ms: number
+  readonly series: number
+}
+
+export interface UpstreamHealth {
+  /** The last probe answered 200 from `GET /api/version`. */
+  readonly ok: boolean
+  readonly version: string | null
+  /** Which forecast route is in use. */
+  readonly endpoint: '/api/forecast' | '/v1/forecast'
+  readonly checked_at: number
+  readonly latency_ms: number | null
+}
+
+export interface IoStats {
+  readonly jobs_received: number
+  readonly jobs_pending: number
+  readonly requests_sent: number
+  readonly series_sent: number
+  readonly retries: number
+  readonly endpoint: '/api/forecast' | '/v1/forecast'
+  readonly restarts: number
+}

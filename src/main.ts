@@ -1,0 +1,99 @@
+import { loadConfig, type TextSetting } from './config/index.js'
+import type { TsfmConfig } from './config/types.js'
+import { buildServer, type TsfmServer } from './http/server.js'
+import { createLogger, type Logger } from './log.js'
+import { createRunner, type Runner } from './runner.js'
+
+/**
+ * Daemon wiring only: config → logger → runner (math pool, I/O actor, supervisor) → HTTP server,
+ * plus the process-level concerns a library must not have: signal handlers and the exit code.
+ */
+
+export interface ServeArgs {
+  readonly configFile?: string | undefined
+  readonly host?: string | undefined
+  readonly port?: string | undefined
+  readonly strict?: boolean
+}
+
+export interface Daemon {
+  readonly config: TsfmConfig
+  readonly runner: Runner
+  readonly server: TsfmServer
+  readonly url: string
+  readonly logger: Logger
+  /** Stop accepting, answer everything in flight, stop the threads. */
+  drain(): Promise<void>
+}
+
+export async function startDaemon(args: ServeArgs, logDestination?: NodeJS.WritableStream): Promise<Daemon> {
+  const text: TextSetting[] = []
+  if (args.host !== undefined) text.push({ path: 'tsfm.server.host', text: args.host, source: '--host' })
+  if (args.port !== undefined) text.push({ path: 'tsfm.server.port', text: args.port, source: '--port' })
+  const loaded = loadConfig({ file: args.configFile, strict: args.strict ?? false, textOverrides: text })
+  const config = loaded.config
+  const logger = createLogger(config.logging.level, logDestination)
+  for (const w of loaded.warnings) logger.warn({ event: 'config_warning' }, w)
+  for (const n of loaded.notes) logger.info({ event: 'config_note' }, n)
+  const runner = await createRunner({ effectiveConfig: config, logger })
+  let server: TsfmServer
+  try {
+    server = await buildServer({ runner, config, logger })
+    await server.listen({ host: config.server.host, port: config.server.port })
+  } catch (e) {
+    await runner.close()
+    throw e
+  }
+  const addr = server.server.address()
+  const port = typeof addr === 'object' && addr !== null ? addr.port : config.server.port
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
+  logger.info({ event: 'listening', url, upstream: config.adapter.base_url, file: loaded.file }, `tsfm-runner listening on ${url}`)
+
+  let draining: Promise<void> | null = null
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      logger.info({ event: 'draining', open: runner.openRequests }, 'draining: no new requests, answering those in flight')
+      // The server stops accepting and waits for in-flight HTTP requests; the runner still serves
+      // them (upstream if it answers in time, else the baseline), then its threads stop.
+      await Promise.all([server.close(), runner.beginDrain()])
+      await runner.close()
+      logger.info({ event: 'drained' }, 'drained')
+    })()
+    return draining
+  }
+  return { config, runner, server, url, logger, drain }
+}
+
+/** `tsfm-runner serve`: run until SIGTERM/SIGINT, drain within `server.drain_timeout_ms`, exit 0. */
+export async function serveMain(args: ServeArgs): Promise<number> {
+  const daemon = await startDaemon(args)
+  const { logger } = daemon
+  return new Promise<number>((resolve) => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) return
+      stopping = true
+      logger.info({ event: 'signal', signal }, `received ${signal}`)
+      const timeout = setTimeout(() => {
+        logger.error({ event: 'drain_timeout', open: daemon.runner.openRequests }, 'drain timeout reached; exiting')
+        logger.flush()
+        resolve(1)
+      }, daemon.config.server.drain_timeout_ms)
+      timeout.unref()
+      daemon.drain().then(
+        () => {
+          clearTimeout(timeout)
+          logger.flush()
+          resolve(0)
+        },
+        (e: unknown) => {
+          logger.error({ err: e }, 'drain failed')
+          logger.flush()
+          resolve(1)
+        },
+      )
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+}

@@ -1,0 +1,176 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { FallbackReason } from '../reasons.js'
+import { FIXED_REASONS } from '../reasons.js'
+
+/**
+ * Every metric tsfm-runner exports, defined once (SPEC §8). One Registry per runner — never
+ * prom-client's global one — so an embedding process keeps its own metrics apart and can expose
+ * ours. Label values are bound once here (prom-client's `labels()` hashes its arguments on every
+ * call); the hot path only calls `observe`/`inc` on pre-bound children. No `market_id` label.
+ */
+
+/** 0.1 ms .. 5 s, roughly ×2.5 per bucket. */
+export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
+export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
+
+export type Runtime = 'tollama' | 'baseline'
+export type CacheResult = 'hit' | 'stale' | 'miss'
+export const MODE_VALUE = { normal: 0, degraded: 1, 'baseline-only': 2 } as const
+export const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
+
+type Child<T extends { labels: (...a: never[]) => unknown }> = ReturnType<T['labels']>
+
+export interface MetricsOptions {
+  /** Process and event-loop-lag metrics (prom-client defaults); default true. */
+  readonly defaultMetrics?: boolean
+  /** Prefix for the default metrics only (ours are fixed by SPEC §8). */
+  readonly registry?: Registry
+}
+
+export class Metrics {
+  readonly registry: Registry
+
+  readonly requestLatency: Record<Runtime, Child<Histogram<'runtime'>>>
+  readonly queueWait: Histogram
+  readonly requestsTotal: Counter<'status' | 'runtime'>
+  readonly #fallback: Counter<'reason'>
+  readonly #fallbackChildren = new Map<string, Child<Counter<'reason'>>>()
+  readonly cacheRequests: Record<CacheResult, Child<Counter<'result'>>>
+  readonly degradationMode: Gauge
+  readonly breakerState: Gauge
+  readonly breakerTransitions: Counter<'from' | 'to'>
+  readonly modeTransitions: Counter<'from' | 'to'>
+  readonly inflight: Gauge
+  readonly mailboxDepth: Gauge
+  readonly upstreamBatchSize: Histogram
+  readonly #tollamaLatency: Histogram<'endpoint' | 'outcome'>
+  readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
+  readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
+
+  constructor(opts: MetricsOptions = {}) {
+    const registers = [(this.registry = opts.registry ?? new Registry())]
+    const latency = new Histogram({
+      name: 'tsfm_request_latency_ms',
+      help: 'Forecast request latency inside the runner, by the runtime that answered (ms).',
+      labelNames: ['runtime'] as const,
+      buckets: LATENCY_BUCKETS_MS,
+      registers,
+    })
+    this.requestLatency = { tollama: latency.labels('tollama'), baseline: latency.labels('baseline') }
+    this.queueWait = new Histogram({
+      name: 'tsfm_queue_wait_ms',
+      help: 'Time a request waited in its market mailbox and for a global upstream slot (ms).',
+      buckets: LATENCY_BUCKETS_MS,
+      registers,
+    })
+    this.#tollamaLatency = new Histogram({
+      name: 'tollama_latency_ms',
+      help: 'Latency of HTTP requests to tollama, by endpoint and outcome (ms).',
+      labelNames: ['endpoint', 'outcome'] as const,
+      buckets: LATENCY_BUCKETS_MS,
+      registers,
+    })
+    this.requestsTotal = new Counter({
+      name: 'tsfm_requests_total',
+      help: 'Forecast requests answered, by HTTP-like status and runtime.',
+      labelNames: ['status', 'runtime'] as const,
+      registers,
+    })
+    this.#fallback = new Counter({
+      name: 'tsfm_fallback_total',
+      help: 'Baseline answers by fallback reason (a closed set, see README).',
+      labelNames: ['reason'] as const,
+      registers,
+    })
+    for (const r of FIXED_REASONS) this.#fallbackChildren.set(r, this.#fallback.labels(r))
+    const cache = new Counter({
+      name: 'tsfm_cache_requests_total',
+      help: 'Forecast cache lookups by result.',
+      labelNames: ['result'] as const,
+      registers,
+    })
+    this.cacheRequests = { hit: cache.labels('hit'), stale: cache.labels('stale'), miss: cache.labels('miss') }
+    this.degradationMode = new Gauge({
+      name: 'tsfm_degradation_mode',
+      help: 'Degradation mode: 0 normal, 1 degraded, 2 baseline-only.',
+      registers,
+    })
+    this.breakerState = new Gauge({
+      name: 'tsfm_circuit_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      registers,
+    })
+    this.breakerTransitions = new Counter({
+      name: 'tsfm_breaker_transitions_total',
+      help: 'Circuit breaker transitions.',
+      labelNames: ['from', 'to'] as const,
+      registers,
+    })
+    this.modeTransitions = new Counter({
+      name: 'tsfm_mode_transitions_total',
+      help: 'Degradation mode transitions.',
+      labelNames: ['from', 'to'] as const,
+      registers,
+    })
+    this.inflight = new Gauge({
+      name: 'tsfm_inflight',
+      help: 'Upstream jobs outstanding (bounded by perf.worker_concurrency).',
+      registers,
+    })
+    this.mailboxDepth = new Gauge({
+      name: 'tsfm_mailbox_depth',
+      help: 'Requests waiting in market mailboxes, summed over markets.',
+      registers,
+    })
+    this.upstreamBatchSize = new Histogram({
+      name: 'tsfm_upstream_batch_size',
+      help: 'Series per upstream HTTP request (multiplexing).',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    })
+    this.degradationMode.set(0)
+    this.breakerState.set(0)
+    this.inflight.set(0)
+    this.mailboxDepth.set(0)
+    if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
+  }
+
+  fallback(reason: FallbackReason): void {
+    let child = this.#fallbackChildren.get(reason)
+    if (child === undefined) {
+      child = this.#fallback.labels(reason)
+      this.#fallbackChildren.set(reason, child)
+    }
+    child.inc()
+  }
+
+  /** Count one answered request: its HTTP status and runtime (`none` for an error answer). */
+  request(status: number, runtime: Runtime | 'none'): void {
+    const key = `${status}|${runtime}`
+    let child = this.#requestsChildren.get(key)
+    if (child === undefined) {
+      child = this.requestsTotal.labels(String(status), runtime)
+      this.#requestsChildren.set(key, child)
+    }
+    child.inc()
+  }
+
+  tollama(endpoint: string, outcome: string, ms: number): void {
+    const key = `${endpoint}|${outcome}`
+    let child = this.#tollamaChildren.get(key)
+    if (child === undefined) {
+      child = this.#tollamaLatency.labels(endpoint, outcome)
+      this.#tollamaChildren.set(key, child)
+    }
+    child.observe(ms)
+  }
+
+  /** Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  get contentType(): string {
+    return this.registry.contentType
+  }
+}

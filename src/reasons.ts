@@ -1,0 +1,55 @@
+/**
+ * Fallback reasons: a closed, documented set (SPEC §3). `upstream_http_<status>` is the only
+ * family; every other reason is a literal. Warnings and reasons never carry raw error text.
+ */
+
+export const GATE_REASONS = [
+  'too_few_points',
+  'baseline_only_liquidity_bucket',
+  'max_gap_exceeded',
+  'route_policy_baseline',
+] as const
+
+export const FIXED_REASONS = [
+  ...GATE_REASONS,
+  'degradation_baseline_only',
+  'circuit_breaker_open',
+  'stale_if_error',
+  'queue_timeout',
+  'mailbox_full',
+  'deadline_exceeded',
+  'upstream_timeout',
+  'upstream_unavailable',
+  'upstream_invalid_payload',
+  'upstream_model_missing',
+  'cycle_budget_exhausted',
+  'baseline_error',
+] as const
+
+export type GateReason = (typeof GATE_REASONS)[number]
+export type UpstreamHttpReason = `upstream_http_${number}`
+export type FallbackReason = (typeof FIXED_REASONS)[number] | UpstreamHttpReason
+
+/** Reasons produced by a failed upstream attempt (the I/O actor's vocabulary). */
+export type UpstreamFailureReason =
+  | 'upstream_timeout'
+  | 'upstream_unavailable'
+  | 'upstream_invalid_payload'
+  | 'upstream_model_missing'
+  | 'deadline_exceeded'
+  | UpstreamHttpReason
+
+const FIXED = new Set<string>(FIXED_REASONS)
+const HTTP_REASON = /^upstream_http_[1-5]\d\d$/
+
+export function isFallbackReason(s: string): s is FallbackReason {
+  return FIXED.has(s) || HTTP_REASON.test(s)
+}
+
+export function isGateReason(s: string): s is GateReason {
+  return (GATE_REASONS as readonly string[]).includes(s)
+}
+
+export function httpReason(status: number): UpstreamHttpReason {
+  return `upstream_http_${status}`
+}

@@ -1,0 +1,251 @@
+import { systemClock, type Clock } from './clock/clock.js'
+import { resolveConfig } from './config/index.js'
+import type { ConfigInput, TsfmConfig } from './config/types.js'
+import { MathPool } from './compute/math-pool.js'
+import { PoolMathPort, toBand } from './compute/math-port.js'
+import { TsfmError } from './errors.js'
+import type { UpstreamHealth } from './io/types.js'
+import { UpstreamActor } from './io/io-host.js'
+import { silentLogger, type Logger } from './log.js'
+import { Metrics } from './metrics/metrics.js'
+import { defaultsFromConfig, validateForecastRequest, validateForecastRequestAt } from './request/validate.js'
+import type { ForecastRequest, RequestDefaults } from './request/types.js'
+import type { ForecastResponse } from './response.js'
+import type { BreakerTransition } from './supervisor/breaker.js'
+import { Cycle, type CycleItem, type CycleSummary } from './supervisor/cycle.js'
+import type { AnswerSink, Waiter } from './supervisor/flight.js'
+import type { ModeTransition } from './supervisor/mode.js'
+import type { RunnerState } from './supervisor/state.js'
+import { Supervisor } from './supervisor/supervisor.js'
+
+export interface RunnerOptions {
+  /** Same shape as the YAML file (`{ tsfm: {...} }`), partial; defaults fill the rest. */
+  readonly config?: ConfigInput
+  /** An already validated, frozen config (the daemon's, from file + env); wins over `config`. */
+  readonly effectiveConfig?: TsfmConfig
+  /** Reject unknown config keys instead of ignoring them. */
+  readonly strictConfig?: boolean
+  readonly logger?: Logger
+  /** Share a Metrics instance (and its prom-client Registry) with the host. */
+  readonly metrics?: Metrics
+  /** Collect prom-client's process metrics into the runner's registry (default true). */
+  readonly defaultMetrics?: boolean
+  /** Tests and simulations inject a manual clock. */
+  readonly clock?: Clock
+  readonly random?: () => number
+}
+
+export interface ForecastOptions {
+  /** Aborting answers the request at once with a TSFM_ABORTED rejection. */
+  readonly signal?: AbortSignal
+  /**
+   * `high` requests go first in a cycle; for single requests it is recorded for future hedging
+   * (SPEC §7's optional hedging is not implemented yet).
+   */
+  readonly priority?: 'high' | 'normal' | 'low'
+}
+
+export interface CycleRunOptions {
+  /** The whole cycle's budget (default `server.cycle_default_budget_ms`). */
+  readonly budgetMs?: number
+  /** Yield in priority order (default) or as each market completes. */
+  readonly order?: 'priority' | 'completion'
+}
+
+/** A running cycle: an async iterator of results, then its summary. */
+export interface CycleRun extends AsyncIterableIterator<CycleItem> {
+  readonly summary: CycleSummary | null
+}
+
+/**
+ * The embedding API (SPEC §9). `createRunner` validates the config, starts the math pool and the
+ * I/O actor, and returns a runner. No global side effects: no global dispatcher, no signal
+ * handlers, no process.exit; its metrics live in its own registry (`runner.metrics.registry`).
+ */
+export class Runner {
+  readonly config: TsfmConfig
+  readonly metrics: Metrics
+  readonly #clock: Clock
+  readonly #log: Logger
+  readonly #sup: Supervisor
+  readonly #defaults: RequestDefaults
+  #pool: MathPool | null = null
+  #upstream: UpstreamActor | null = null
+  #closing: Promise<void> | null = null
+  readonly #cycles = new Set<Cycle>()
+  #draining = false
+
+  private constructor(config: TsfmConfig, opts: RunnerOptions) {
+    this.config = config
+    this.#clock = opts.clock ?? systemClock
+    this.#log = opts.logger ?? silentLogger()
+    this.metrics = opts.metrics ?? new Metrics({ defaultMetrics: opts.defaultMetrics ?? true })
+    this.#defaults = defaultsFromConfig(config)
+    this.#sup = new Supervisor({
+      config,
+      clock: this.#clock,
+      metrics: this.metrics,
+      logger: this.#log,
+      ...(opts.random === undefined ? {} : { random: opts.random }),
+    })
+  }
+
+  static async create(opts: RunnerOptions = {}): Promise<Runner> {
+    const config = opts.effectiveConfig ?? resolveConfig(opts.config, { strict: opts.strictConfig ?? false }).config
+    const runner = new Runner(config, opts)
+    await runner.#start()
+    return runner
+  }
+
+  async #start(): Promise<void> {
+    const sup = this.#sup
+    const config = this.config
+    this.#pool = await MathPool.start({
+      threads: config.perf.math_threads,
+      inlineThreshold: config.perf.math_inline_threshold,
+      sink: (ticket, result) => sup.onMath(ticket, toBand(result)),
+      onError: (e) => this.#log.error({ err: e }, 'math result delivery failed'),
+    })
+    try {
+      this.#upstream = await UpstreamActor.start({
+        adapter: config.adapter,
+        sink: (outcome) => sup.onUpstream(outcome),
+        onRecord: (rec) => sup.onUpstreamRecord(rec),
+        onHealth: (h: UpstreamHealth) => sup.onHealth(h),
+        logger: this.#log,
+      })
+    } catch (e) {
+      await this.#pool.close()
+      throw e
+    }
+    sup.attach(new PoolMathPort(this.#pool, config), this.#upstream)
+  }
+
+  /** Validate and forecast one request (the same validation as `POST /tsfm/forecast`). */
+  forecast(request: unknown, opts?: ForecastOptions): Promise<ForecastResponse> {
+    const v = validateForecastRequest(request, this.#defaults)
+    if (!v.ok) return Promise.reject(v.error)
+    return this.forecastValidated(v.value, opts)
+  }
+
+  /** Forecast an already validated request (the HTTP daemon validates on its own thread of work). */
+  forecastValidated(req: ForecastRequest, opts?: ForecastOptions): Promise<ForecastResponse> {
+    const signal = opts?.signal
+    if (signal?.aborted === true) return Promise.reject(new TsfmError('TSFM_ABORTED', 'the request was aborted by its caller'))
+    return new Promise<ForecastResponse>((resolve, reject) => {
+      const sink = new PromiseSink(resolve, reject)
+      const waiter = this.#sup.submit(req, sink)
+      if (signal !== undefined && waiter.state !== 'done') sink.watch(signal, this.#sup, waiter)
+    })
+  }
+
+  /**
+   * A top-N cycle: validates every request first (the first invalid one rejects the whole cycle,
+   * as `POST /tsfm/cycle` answers 400), then serves them in priority order inside the budget.
+   */
+  cycle(requests: readonly unknown[], opts?: CycleRunOptions): CycleRun {
+    const valid: ForecastRequest[] = []
+    for (let i = 0; i < requests.length; i++) {
+      const v = validateForecastRequestAt(requests[i], this.#defaults, `requests[${i}]`)
+      if (!v.ok) throw v.error
+      valid.push(v.value)
+    }
+    return this.cycleValidated(valid, opts)
+  }
+
+  cycleValidated(requests: readonly ForecastRequest[], opts?: CycleRunOptions): CycleRun {
+    const cycle = new Cycle(this.#sup, this.#clock, requests, {
+      budgetMs: opts?.budgetMs ?? this.config.server.cycle_default_budget_ms,
+      order: opts?.order ?? 'priority',
+      concurrency: this.config.perf.worker_concurrency,
+      reserveMs: this.config.adapter.postprocess_budget_ms,
+      onFinish: (c) => this.#cycles.delete(c),
+    })
+    if (cycle.summary === null) this.#cycles.add(cycle)
+    if (this.#draining) cycle.exhaust()
+    return cycle
+  }
+
+  /**
+   * First step of a graceful stop: cycles stop sending new markets upstream and answer the rest
+   * from the baseline; single requests keep being served until `close()`.
+   */
+  beginDrain(): Promise<void> {
+    this.#draining = true
+    for (const c of this.#cycles) c.exhaust()
+    return Promise.resolve()
+  }
+
+  state(): RunnerState {
+    return this.#sup.state()
+  }
+
+  on(event: 'mode', fn: (e: ModeTransition) => void): this
+  on(event: 'breaker', fn: (e: BreakerTransition) => void): this
+  on(event: 'mode' | 'breaker', fn: ((e: ModeTransition) => void) | ((e: BreakerTransition) => void)): this {
+    if (event === 'mode') this.#sup.on('mode', fn as (e: ModeTransition) => void)
+    else this.#sup.on('breaker', fn as (e: BreakerTransition) => void)
+    return this
+  }
+
+  /** The threads are up and the runner accepts work (stays true in baseline-only mode). */
+  get ready(): boolean {
+    return this.#closing === null && this.#pool !== null && this.#upstream !== null && this.#upstream.alive
+  }
+
+  /** Accepted requests not yet answered. */
+  get openRequests(): number {
+    return this.#sup.open
+  }
+
+  /** Stop accepting, answer everything accepted (upstream or baseline), then stop the threads. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    await this.beginDrain()
+    await this.#sup.close()
+    await this.#upstream?.close()
+    await this.#pool?.close()
+  }
+}
+
+/** The promise behind `runner.forecast()`: one per request, at the API boundary only. */
+class PromiseSink implements AnswerSink {
+  #signal: AbortSignal | null = null
+  #onAbort: (() => void) | null = null
+
+  constructor(
+    readonly resolve: (r: ForecastResponse) => void,
+    readonly reject: (e: TsfmError) => void,
+  ) {}
+
+  watch(signal: AbortSignal, sup: Supervisor, waiter: Waiter): void {
+    this.#signal = signal
+    this.#onAbort = () => sup.abort(waiter)
+    signal.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  answer(response: ForecastResponse): void {
+    this.#unwatch()
+    this.resolve(response)
+  }
+
+  fail(error: TsfmError): void {
+    this.#unwatch()
+    this.reject(error)
+  }
+
+  #unwatch(): void {
+    if (this.#signal !== null && this.#onAbort !== null) this.#signal.removeEventListener('abort', this.#onAbort)
+    this.#signal = null
+    this.#onAbort = null
+  }
+}
+
+/** `createRunner({ config })` — SPEC §9. */
+export function createRunner(opts: RunnerOptions = {}): Promise<Runner> {
+  return Runner.create(opts)
+}

@@ -1,0 +1,84 @@
+import type { TsfmError } from '../errors.js'
+import type { FallbackReason } from '../reasons.js'
+import type { ForecastRequest } from '../request/types.js'
+import type { ForecastResponse } from '../response.js'
+import type { RouteChoice } from './routing.js'
+import type { Timed } from './timer-heap.js'
+
+/** Where an answer goes: the embedding API's promise, an HTTP reply, a cycle slot. */
+export interface AnswerSink {
+  answer(response: ForecastResponse, waiter: Waiter): void
+  fail(error: TsfmError, waiter: Waiter): void
+}
+
+export type WaiterState = 'waiting' | 'done'
+
+/**
+ * One client request waiting for an answer. Identical requests in flight share one Flight
+ * (single-flight) but each keeps its own Waiter: its own deadline, sink and abort signal.
+ * Every field is initialised here so all waiters share one hidden class.
+ */
+export class Waiter implements Timed {
+  dueAt = 0
+  heapIndex = -1
+  state: WaiterState = 'waiting'
+  flight: Flight | null = null
+  /** Caller's context, returned untouched with the answer (e.g. the cycle index). */
+  tag: number
+
+  constructor(
+    readonly sink: AnswerSink,
+    readonly arrivedAt: number,
+    readonly deadline: number,
+    tag: number,
+  ) {
+    this.tag = tag
+  }
+}
+
+const DEFAULT_ROUTE: RouteChoice = Object.freeze({ selected: 'tsfm', reason: 'default', segment: null })
+
+export type FlightState = 'new' | 'queued' | 'upstream' | 'math' | 'fallback' | 'done'
+
+
+/**
+ * The work for one distinct request (one cache key): gates, one queue slot in its market's
+ * mailbox, at most one upstream call, its post-processing, and the answer shared by its waiters.
+ * The flight's timer is its queue timeout while queued.
+ */
+export class Flight implements Timed {
+  dueAt = 0
+  heapIndex = -1
+  state: FlightState = 'new'
+  readonly waiters: Waiter[] = []
+  /** Outstanding message ticket (upstream job or math job), 0 when none. */
+  ticket = 0
+  /** The breaker permit this flight's upstream call holds, or null. */
+  permit: number | null = null
+  /** In baseline-only mode: this flight is one of the `probe_every_n_requests` probes. */
+  probe = false
+  /** The flight has already given the mode machine its one event. */
+  modeRecorded = false
+  /** Holds a market slot and a global slot until its upstream outcome arrives. */
+  holdsSlot = false
+  enqueuedAt = 0
+  dispatchedAt = 0
+  queueMs = 0
+  upstreamMs = 0
+  route: RouteChoice = DEFAULT_ROUTE
+  /** The baseline band, computed once and reused by every fallback answer of this flight. */
+  band: Float64Array | null = null
+  bandWarnings = 0
+  /** A pending flight-wide fallback: reason + whether the answer may be cached. */
+  fallbackReason: FallbackReason | null = null
+  fallbackCacheable = false
+
+  constructor(
+    readonly key: string,
+    readonly req: ForecastRequest,
+    /** Earliest waiter deadline at creation; the upstream job's deadline. */
+    readonly deadline: number,
+    /** A stale-while-revalidate refresh: no client waits for it. */
+    readonly background: boolean,
+  ) {}
+}

@@ -1,0 +1,42 @@
+import type { BreakerSnapshot } from './breaker.js'
+import type { ModeSnapshot } from './mode.js'
+
+/** `runner.state()` and `GET /tsfm/state`. */
+export interface RunnerState {
+  readonly breaker: BreakerSnapshot
+  readonly mode: ModeSnapshot
+  readonly queue: {
+    /** Upstream jobs outstanding (≤ worker_concurrency). */
+    readonly inflight: number
+    /** Flights waiting in market mailboxes. */
+    readonly queued: number
+    /** Market cells alive. */
+    readonly markets: number
+    /** Distinct computations in flight (single-flight entries). */
+    readonly flights: number
+    /** Requests accepted and not yet answered. */
+    readonly open_requests: number
+    readonly worker_concurrency: number
+  }
+  readonly cache: {
+    readonly size: number
+    readonly max_entries: number
+    readonly hits: number
+    readonly stale: number
+    readonly misses: number
+    readonly evictions: number
+    /** (fresh + stale hits) / lookups since start. */
+    readonly hit_rate: number
+  }
+  readonly upstream: {
+    readonly base_url: string
+    readonly endpoint: string
+    readonly healthy: boolean | null
+    readonly version: string | null
+    readonly checked_at: number | null
+  }
+  /** Fallback answers per reason over the last 5 minutes. */
+  readonly fallbacks_last_5m: Readonly<Record<string, number>>
+  readonly answered: number
+  readonly late_results_dropped: number
+}

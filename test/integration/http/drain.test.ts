@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startSimulator, type Simulator } from '../../../src/sim/index.js'
+import { distFile } from '../../../src/paths.js'
+import { call } from '../../helpers/daemon.js'
+import { probabilities } from '../../helpers/request-bodies.js'
+import { makeTmpDir } from '../../helpers/tmp-files.js'
+
+/** Start `tsfm-runner serve` as a real process; resolve with its URL from the `listening` log line. */
+function startDaemonProcess(configFile: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [distFile('src/cli.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+    const timer = setTimeout(() => reject(new Error('daemon did not start')), 15_000)
+    lines.on('line', (line) => {
+      const rec = JSON.parse(line) as { event?: string; url?: string }
+      if (rec.event === 'listening' && rec.url !== undefined) {
+        clearTimeout(timer)
+        resolve({ child, url: rec.url, exited })
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`daemon exited early with ${code}`)))
+  })
+}
+
+describe('graceful drain', () => {
+  let sim: Simulator | null = null
+  afterAll(async () => {
+    await sim?.close()
+  })
+
+  it('answers all 50 requests in flight after SIGTERM and exits 0', async () => {
+    sim = await startSimulator({ port: 0, latencyFixedMs: 400, latencyPerSeriesMs: 0 })
+    const dir = makeTmpDir()
+    const file = dir.write(
+      'tsfm.yaml',
+      [
+        'tsfm:',
+        '  adapter:',
+        `    base_url: ${sim.url}`,
+        '    batch_window_ms: 0',
+        '    health_interval_s: 0',
+        '  perf:',
+        '    worker_concurrency: 64',
+        '  server:',
+        '    port: 0',
+        '    rate_limit: {enabled: false}',
+      ].join('\n'),
+    )
+    const { child, url, exited } = await startDaemonProcess(file)
+    const requests = Array.from({ length: 50 }, (_, i) =>
+      call(url, '/tsfm/forecast', { body: { market_id: `d-${i}`, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) } }),
+    )
+    // Wait until the upstream has all 50 in hand, then stop the daemon mid-flight.
+    for (let i = 0; i < 100 && sim.stats().seriesTotal < 50; i++) await new Promise((r) => setTimeout(r, 20))
+    expect(sim.stats().seriesTotal).toBe(50)
+    child.kill('SIGTERM')
+    const answers = await Promise.all(requests)
+    expect(answers.map((a) => a.status)).toEqual(new Array(50).fill(200))
+    expect(answers.every((a) => a.body.meta.runtime === 'tollama')).toBe(true)
+    expect(await exited).toBe(0)
+    dir.remove()
+  }, 30_000)
+})

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
+import { call, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js'
+import { probabilities } from '../../helpers/request-bodies.js'
+
+/** SPEC §8: every metric, its type, and no unbounded label. */
+const EXPECTED: Record<string, string> = {
+  tsfm_request_latency_ms: 'HISTOGRAM',
+  tsfm_queue_wait_ms: 'HISTOGRAM',
+  tollama_latency_ms: 'HISTOGRAM',
+  tsfm_requests_total: 'COUNTER',
+  tsfm_fallback_total: 'COUNTER',
+  tsfm_cache_requests_total: 'COUNTER',
+  tsfm_degradation_mode: 'GAUGE',
+  tsfm_circuit_breaker_state: 'GAUGE',
+  tsfm_breaker_transitions_total: 'COUNTER',
+  tsfm_mode_transitions_total: 'COUNTER',
+  tsfm_inflight: 'GAUGE',
+  tsfm_mailbox_depth: 'GAUGE',
+  tsfm_upstream_batch_size: 'HISTOGRAM',
+  nodejs_eventloop_lag_seconds: 'GAUGE',
+  process_cpu_seconds_total: 'COUNTER',
+  process_resident_memory_bytes: 'GAUGE',
+}
+
+interface Family {
+  name: string
+  type: string
+  metrics: Array<{ labels?: Record<string, string>; buckets?: Record<string, string> }>
+}
+
+describe('GET /metrics', () => {
+  let d: TestDaemon
+
+  beforeAll(async () => {
+    d = await startTestDaemon({ defaultMetrics: true })
+    const body = (m: string, n: number) => ({ market_id: m, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(n) })
+    await call(d.url, '/tsfm/forecast', { body: body('m-1', 64) })
+    await call(d.url, '/tsfm/forecast', { body: body('m-1', 64) })
+    await call(d.url, '/tsfm/forecast', { body: body('m-2', 4) })
+    await call(d.url, '/tsfm/forecast', { body: { market_id: 'bad' } })
+  })
+  afterAll(async () => {
+    await d.close()
+  })
+
+  it('exposes every SPEC §8 metric with its type, parsed by a Prometheus text parser', async () => {
+    const r = await call(d.url, '/metrics')
+    expect(r.status).toBe(200)
+    expect(r.headers['content-type']).toContain('text/plain')
+    const families = parsePrometheusTextFormat(r.text) as Family[]
+    const types = new Map(families.map((f) => [f.name, f.type]))
+    for (const [name, type] of Object.entries(EXPECTED)) expect({ name, type: types.get(name) }).toEqual({ name, type })
+  })
+
+  it('has no market_id label anywhere and buckets from 0.1 ms to 5 s', async () => {
+    const r = await call(d.url, '/metrics')
+    expect(r.text).not.toMatch(/market_id|m-1|m-2/)
+    const families = parsePrometheusTextFormat(r.text) as Family[]
+    const latency = families.find((f) => f.name === 'tsfm_request_latency_ms') as Family
+    const buckets = Object.keys(latency.metrics[0]?.buckets ?? {})
+    expect(buckets).toContain('0.1')
+    expect(buckets).toContain('5000')
+  })
+
+  it('counts requests by status and runtime, fallbacks by reason and cache lookups by result', async () => {
+    const r = await call(d.url, '/metrics')
+    expect(r.text).toMatch(/tsfm_requests_total\{status="200",runtime="tollama"\} 2/)
+    expect(r.text).toMatch(/tsfm_requests_total\{status="200",runtime="baseline"\} 1/)
+    expect(r.text).toMatch(/tsfm_requests_total\{status="400",runtime="none"\} 1/)
+    expect(r.text).toMatch(/tsfm_fallback_total\{reason="too_few_points"\} 1/)
+    expect(r.text).toMatch(/tsfm_cache_requests_total\{result="hit"\} 1/)
+    expect(r.text).toMatch(/tsfm_upstream_batch_size_count 1/)
+    expect(r.text).toMatch(/tollama_latency_ms_count\{endpoint="\/api\/forecast",outcome="ok"\} 1/)
+  })
+})
