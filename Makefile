@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: install build lint typecheck test run bench bench-micro clean
+.PHONY: install build lint typecheck test run bench bench-micro readme clean
 
 # npm ci only when the lock file changed since the last install (or nothing is installed).
 $(NODE_MODULES_STAMP): package-lock.json package.json
@@ -31,6 +31,10 @@ bench-micro: build
 	@set -e; for f in $$(find dist/perf -name '*.bench.js' | sort); do echo "== $$f"; node $$f; done
 
 bench: bench-micro
+
+# Regenerate the README's configuration tables and embedding example (a test checks them).
+readme: build
+	node dist/docs/readme-sync.js
 
 clean:
 	rm -rf dist

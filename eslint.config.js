@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['perf/**/*.ts', 'src/cli.ts', 'examples/**/*.ts', 'test/**/*.ts'],
+    files: ['perf/**/*.ts', 'src/cli.ts', 'docs/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ENV_VARS, loadConfig, printConfig } from './config/index.js'
 import { isTsfmError } from './errors.js'
 import { serveMain } from './main.js'
 import { simUpstreamMain } from './sim/cli.js'
+import { runIfEntry } from './entry.js'
 
 /** The `tsfm-runner` command (package `bin`). */
 
@@ -117,24 +116,4 @@ function configCommand(argv: string[]): number {
   return 0
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href
-  } catch {
-    return false
-  }
-}
-
-if (isEntryPoint()) {
-  cliMain(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code
-    },
-    (e: unknown) => {
-      process.stderr.write(`tsfm-runner: ${e instanceof Error ? e.message : String(e)}\n`)
-      process.exitCode = 1
-    },
-  )
-}
+runIfEntry(import.meta.url, 'tsfm-runner', cliMain)

@@ -29,7 +29,6 @@ export const DEFAULTS: TsfmConfig = {
     batch_max_series: 32,
     health_interval_s: 10,
     warmup: { enabled: false, models: [], interval_s: 600 },
-    hedge: { enabled: false, hedge_after_ms: 300, max_fraction: 0.05 },
   },
   cache: { ttl_s: 60, max_entries: 50_000, stale_while_revalidate_s: 20, stale_if_error_s: 120 },
   circuit_breaker: {

@@ -24,6 +24,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TSFM_PORT', path: 'tsfm.server.port', description: 'port the daemon listens on (0 = any free port)' },
   { name: 'TSFM_TOLLAMA_URL', path: 'tsfm.adapter.base_url', description: 'base URL of the tollama daemon' },
   { name: 'TSFM_MODEL', path: 'tsfm.adapter.model', description: 'model used when a request names none' },
+  { name: 'TSFM_FORECAST_API_TOKEN', path: 'tsfm.server.api_token', description: "the Python service's name for TSFM_API_TOKEN (TSFM_API_TOKEN wins when both are set)" },
   { name: 'TSFM_API_TOKEN', path: 'tsfm.server.api_token', description: 'token clients must send (Authorization: Bearer or X-API-Key); unset = no auth' },
   { name: 'TSFM_UPSTREAM_TOKEN', path: 'tsfm.adapter.api_token', description: 'bearer token sent to tollama; unset = none' },
   { name: 'TSFM_LOG_LEVEL', path: 'tsfm.logging.level', description: 'fatal, error, warn, info, debug, trace or silent' },

@@ -263,7 +263,6 @@ export const SCHEMA: Schema<TsfmConfig> = {
     batch_max_series: positiveInt(),
     health_interval_s: nonNegative(),
     warmup: { enabled: bool(), models: stringList(), interval_s: positive() },
-    hedge: { enabled: bool(), hedge_after_ms: positive(), max_fraction: num({ min: 0, max: 1 }) },
   },
   cache: { ttl_s: positive(), max_entries: positiveInt(), stale_while_revalidate_s: nonNegative(), stale_if_error_s: nonNegative() },
   circuit_breaker: {

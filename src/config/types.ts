@@ -28,13 +28,6 @@ export interface WarmupConfig {
   readonly interval_s: number
 }
 
-export interface HedgeConfig {
-  readonly enabled: boolean
-  readonly hedge_after_ms: number
-  /** Hedges are capped at this fraction of upstream traffic. */
-  readonly max_fraction: number
-}
-
 export interface AdapterConfig {
   /** The tollama daemon (the Python service's key). */
   readonly base_url: string
@@ -61,7 +54,6 @@ export interface AdapterConfig {
   /** `GET /api/version` probe interval; 0 disables the periodic probe. */
   readonly health_interval_s: number
   readonly warmup: WarmupConfig
-  readonly hedge: HedgeConfig
 }
 
 export interface CacheConfig {

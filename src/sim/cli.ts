@@ -1,7 +1,6 @@
-import { realpathSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
 import { parseSimArgs, SIM_USAGE } from './options.js'
 import { startSimulator } from './server.js'
+import { runIfEntry } from '../entry.js'
 
 /**
  * `tsfm-runner sim-upstream [options]` (argv without the sub-command). The first stdout line is
@@ -41,24 +40,4 @@ export async function simUpstreamMain(argv: string[]): Promise<number> {
   return 0
 }
 
-function isEntryPoint(): boolean {
-  const entry = process.argv[1]
-  if (entry === undefined) return false
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href
-  } catch {
-    return false
-  }
-}
-
-if (isEntryPoint()) {
-  simUpstreamMain(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code
-    },
-    (e: unknown) => {
-      process.stderr.write(`tsfm-runner sim-upstream: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
-      process.exitCode = 1
-    },
-  )
-}
+runIfEntry(import.meta.url, 'tsfm-runner sim-upstream', simUpstreamMain)

@@ -1,5 +1,5 @@
 import { formatTimestamp, freqAlias, freqStepMs, parseTimestamp } from './freq.js'
-import { inverseNormal } from './inverse-normal.js'
+import { normalQuantile } from '../../workers/normal.js'
 import { pyFloatStr, pyRepr } from './python-format.js'
 import type { SimForecastRequest, SimSeriesInput } from './validate.js'
 
@@ -10,7 +10,7 @@ import type { SimForecastRequest, SimSeriesInput } from './validate.js'
  *   mean[h]        = last
  *   quantile_q[h]  = last + spread · z(q) · sqrt(h / H)
  *
- * z is the standard normal quantile (Acklam's approximation), so the median is `last` exactly,
+ * z is the standard normal quantile (AS241, shared with the baseline: workers/normal.ts), so the median is `last` exactly,
  * bands are symmetric, ordered, and widen like a random walk to `spread · z(q)` at the horizon.
  * The runner sends logit-space values, so `spread` is a logit offset per unit z.
  */
@@ -41,7 +41,7 @@ export type ModelResult = { readonly ok: true; readonly forecasts: SeriesForecas
 function bandOffsets(quantiles: readonly number[], horizon: number, spread: number): Float64Array {
   const out = new Float64Array(quantiles.length * horizon)
   for (let k = 0; k < quantiles.length; k++) {
-    const z = spread * inverseNormal(quantiles[k] as number)
+    const z = spread * normalQuantile(quantiles[k] as number)
     for (let h = 1; h <= horizon; h++) out[k * horizon + h - 1] = z * Math.sqrt(h / horizon)
   }
   return out

@@ -9,11 +9,13 @@ import type { UpstreamHealth, UpstreamOutcome, UpstreamRequestRecord } from '../
 import type { Logger } from '../log.js'
 import { BREAKER_VALUE, MODE_VALUE, type Metrics } from '../metrics/metrics.js'
 import type { FallbackReason } from '../reasons.js'
+import { freqStepMs } from '../request/freq.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { BreakerStateName, ForecastResponse, ModeName } from '../response.js'
 import { bandToPaths, buildAnswer, reanswer, warningsFor, type AnswerState, type Timings } from './answer.js'
 import { CircuitBreaker, type BreakerTransition, type Permit } from './breaker.js'
 import { Flight, Waiter, type AnswerSink } from './flight.js'
+import { emergencyBand } from './emergency-band.js'
 import { Gates } from './gates.js'
 import { MarketTable } from './market.js'
 import { ModeMachine, type ModeTransition } from './mode.js'
@@ -97,6 +99,7 @@ export class Supervisor {
   readonly #queueTimeoutMs: number
   readonly #normalTimeoutMs: number
   readonly #minWidth: number
+  readonly #maxWidth: number
   readonly #modeListeners: Listener<ModeTransition>[] = []
   readonly #breakerListeners: Listener<BreakerTransition>[] = []
   #math: MathPort | null = null
@@ -135,6 +138,7 @@ export class Supervisor {
     this.#queueTimeoutMs = config.perf.queue_timeout_ms
     this.#normalTimeoutMs = Math.round(config.adapter.timeout_s * 1000)
     this.#minWidth = config.interval_sanity.min_width
+    this.#maxWidth = config.interval_sanity.max_width
     this.#scheduleTick()
   }
 
@@ -539,7 +543,7 @@ export class Supervisor {
   }
 
   #baselineAnswer(flight: Flight, band: BandResult, reason: FallbackReason, timings: Timings): ForecastResponse {
-    const values = band.ok ? band.values : emergencyBand(flight.req, this.#minWidth)
+    const values = band.ok ? band.values : emergencyBand(flight.req, this.#minWidth, this.#maxWidth)
     return buildAnswer(
       flight.req,
       bandToPaths(values, flight.req.quantiles, flight.req.horizon_steps),
@@ -691,7 +695,7 @@ export class Supervisor {
   /** The tiny real forecast of degraded and baseline-only modes; its outcome is a mode event only. */
   #sendProbe(): void {
     const now = this.#clock.now()
-    const req = probeRequest(this.#config, now, stepMsOf(this.#config.freq))
+    const req = probeRequest(this.#config, now, freqStepMs(this.#config.freq))
     const ticket = this.#tickets.issue(new Probe(now))
     this.#upstream?.submit(upstreamJob(req, ticket, now + this.#budgetMs, this.#mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps))
   }
@@ -721,37 +725,4 @@ const EMPTY = new Float64Array(0)
 
 function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000
-}
-
-/** `5m` → 300 000; config freq is validated at start-up. */
-function stepMsOf(freq: string): number {
-  const n = Number.parseInt(freq, 10)
-  return freq.endsWith('h') ? n * 3_600_000 : n * 60_000
-}
-
-/**
- * The band of last resort when even the baseline failed (`baseline_error`): the last point (or
- * 0.5), minimum width, inside [0,1] — centred on the value, never on 0 (SPEC §6).
- */
-export function emergencyBand(req: ForecastRequest, minWidth: number): Float64Array {
-  const nQ = req.quantiles.length
-  const H = req.horizon_steps
-  const last = req.y.length > 0 ? (req.y[req.y.length - 1] as number) : 0.5
-  const centre = Number.isFinite(last) ? Math.min(1, Math.max(0, last)) : 0.5
-  let lo = centre - minWidth / 2
-  let hi = centre + minWidth / 2
-  if (lo < 0) {
-    lo = 0
-    hi = minWidth
-  } else if (hi > 1) {
-    hi = 1
-    lo = 1 - minWidth
-  }
-  const out = new Float64Array(nQ * H)
-  for (let qi = 0; qi < nQ; qi++) {
-    const q = req.quantiles[qi] as number
-    const v = nQ === 1 ? centre : q < 0.5 ? lo + (centre - lo) * (q / 0.5) : centre + (hi - centre) * ((q - 0.5) / 0.5)
-    out.fill(Math.min(hi, Math.max(lo, v)), qi * H, (qi + 1) * H)
-  }
-  return out
 }

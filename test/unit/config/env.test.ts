@@ -44,6 +44,11 @@ describe('environment variables', () => {
     expect(c.logging.level).toBe('debug')
   })
 
+  it("accept the Python service's TSFM_FORECAST_API_TOKEN, with TSFM_API_TOKEN winning over it", () => {
+    expect(loadConfig({ env: { TSFM_FORECAST_API_TOKEN: TOKEN_B } }).config.server.api_token).toBe(TOKEN_B)
+    expect(loadConfig({ env: { TSFM_FORECAST_API_TOKEN: TOKEN_B, TSFM_API_TOKEN: TOKEN_A } }).config.server.api_token).toBe(TOKEN_A)
+  })
+
   it.each(['80x', '0x1F', ' 8080', '8_080', '-'])('refuse the port %j, naming the variable and the key', (text) => {
     const err = thrown(() => loadConfig({ env: { TSFM_PORT: text } }))
     expect(err.code).toBe('TSFM_CONFIG_INVALID')
