@@ -7,7 +7,7 @@
 import { bench, group, run, summary } from 'mitata'
 import { formatIsoUtc } from '../../src/io/iso-time.js'
 import type { UpstreamJob } from '../../src/io/types.js'
-import { assignSeriesIds, buildForecastBody, withTimeout } from '../../src/io/wire.js'
+import { assignSeriesIds, attemptBody, buildForecastBody } from '../../src/io/wire.js'
 import { toPandasFreq } from '../../src/request/freq.js'
 import { logitSeries } from '../../workers/transforms.js'
 import { saveIoResults } from './results.js'
@@ -72,7 +72,7 @@ function viaStringify(jobs: readonly UpstreamJob[]): string {
   })
 }
 
-const built = withTimeout(buildForecastBody(grid, ids), 1200)
+const built = attemptBody(buildForecastBody(grid, ids), '/api/forecast', 1200)
 console.log(`32 × 288 body: ${(built.length / 1024).toFixed(0)} KiB (JSON.stringify graph: ${(viaStringify(grid).length / 1024).toFixed(0)} KiB)`)
 
 const instants = Array.from({ length: POINTS }, (_, i) => AS_OF - (POINTS - 1 - i) * STEP)
@@ -81,8 +81,8 @@ const values = logitSeries(grid[0]!.y, 1e-6)
 group('32 series × 288 points → request body', () => {
   summary(() => {
     bench('JSON.stringify of an object graph', () => viaStringify(grid)).baseline(true)
-    bench('wire.ts builder, timestamps from the grid', () => withTimeout(buildForecastBody(grid, ids), 1200))
-    bench('wire.ts builder, timestamps from y_ts', () => withTimeout(buildForecastBody(stamped, ids), 1200))
+    bench('wire.ts builder, timestamps from the grid', () => attemptBody(buildForecastBody(grid, ids), '/api/forecast', 1200))
+    bench('wire.ts builder, timestamps from y_ts', () => attemptBody(buildForecastBody(stamped, ids), '/api/forecast', 1200))
   })
 })
 

@@ -5,7 +5,7 @@ import type { TollamaClient } from './client.js'
 import { parseForecastAnswer } from './parse.js'
 import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
 import type { UpstreamOutcome, UpstreamRequestRecord } from './types.js'
-import { assignSeriesIds, buildForecastBody, withTimeout } from './wire.js'
+import { assignSeriesIds, attemptBody, buildForecastBody } from './wire.js'
 
 /**
  * One multiplexed group through its attempts (SPEC §4): build the body once, send it with an
@@ -102,7 +102,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promi
     attempts++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
-    const res = await ctx.client.forecast(path, withTimeout(body, timeout), timeout, maxBytes)
+    const res = await ctx.client.forecast(path, attemptBody(body, path, timeout), timeout, maxBytes)
     const end = ctx.clock.now()
 
     if (res.kind === 'ok') {

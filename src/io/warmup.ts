@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { WarmupConfig } from '../config/types.js'
 import type { TollamaClient } from './client.js'
 import type { UpstreamJob, UpstreamRequestRecord } from './types.js'
-import { buildForecastBody, withTimeout } from './wire.js'
+import { attemptBody, buildForecastBody } from './wire.js'
 
 /**
  * Warm-up (SPEC §7, blueprint P2-3): a tiny real forecast per configured model at start and
@@ -80,7 +80,7 @@ export class Warmup {
       for (let tries = 0; tries < 2; tries++) {
         const path = client.forecastPath
         const start = clock.now()
-        const res = await client.forecast(path, withTimeout(body, WARMUP_TIMEOUT_MS), WARMUP_TIMEOUT_MS, 1 << 20)
+        const res = await client.forecast(path, attemptBody(body, path, WARMUP_TIMEOUT_MS), WARMUP_TIMEOUT_MS, 1 << 20)
         const ms = clock.now() - start
         if (res.kind === 'route_missing') {
           this.#o.record({ endpoint: path, outcome: 'upstream_http_404', ms, series: 1 })

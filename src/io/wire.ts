@@ -13,11 +13,11 @@ import type { UpstreamJob } from './types.js'
  * batch (384 KiB; perf/io/wire.bench.ts, 2-core dev box). Numbers print exactly as
  * JSON.stringify prints them.
  *
- * The attempt timeout (`timeout`, seconds) is the last field so that a retry with a shorter
+ * The attempt fields (`stream` for `/api/forecast`, `timeout` in seconds) come last so that a retry with a shorter
  * timeout reuses the prefix instead of rebuilding 200 KB of series.
  */
 export interface WireBody {
-  /** The whole body up to the value of `"timeout":`; finish with `withTimeout`. */
+  /** The whole body up to the closing brace, without `stream`/`timeout`; finish with `attemptBody`. */
   readonly prefix: string
   /** Series in the body. */
   readonly series: number
@@ -155,10 +155,16 @@ export function buildForecastBody(jobs: readonly UpstreamJob[], ids: readonly st
   }
   s += ']'
   if (hasKeys(head.params)) s += ',"options":' + JSON.stringify(head.params)
-  return { prefix: s + ',"stream":false,"timeout":', series: jobs.length }
+  return { prefix: s, series: jobs.length }
 }
 
-/** The complete body for one attempt with its timeout (tollama takes seconds). */
-export function withTimeout(body: WireBody, timeoutMs: number): string {
-  return body.prefix + String(Math.max(0.001, Math.round(timeoutMs) / 1000)) + '}'
+/**
+ * The complete body of one attempt on `path`, with its timeout (tollama takes seconds).
+ * `/api/forecast` streams NDJSON unless the body says `"stream": false`; `/v1/forecast` has no
+ * `stream` field and, being strict (pydantic extra="forbid", tollama `daemon/app.py`'s
+ * `ApiForecastRequest` vs `ForecastRequest`), would refuse it with a 400.
+ */
+export function attemptBody(body: WireBody, path: string, timeoutMs: number): string {
+  const stream = path === '/api/forecast' ? ',"stream":false' : ''
+  return body.prefix + stream + ',"timeout":' + String(Math.max(0.001, Math.round(timeoutMs) / 1000)) + '}'
 }

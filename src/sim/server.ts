@@ -323,7 +323,7 @@ export class SimServer implements Simulator {
   }
 
   #validate(ex: ForecastExchange, text: string): void {
-    const result = parseForecastBody(text, ex.req.headers['content-type'])
+    const result = parseForecastBody(text, ex.req.headers['content-type'], ex.streamable)
     if (!result.ok) {
       send(ex.res, 400, validationBody(result.issues))
       return

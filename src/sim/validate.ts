@@ -57,6 +57,12 @@ const TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set([
   'keep_alive',
   'stream',
 ])
+/**
+ * `/v1/forecast` takes tollama's plain `ForecastRequest` (pydantic, extra="forbid"): `stream` is a
+ * field of the Ollama-style `ApiForecastRequest` only (tollama `daemon/app.py`), so there it is
+ * refused as an extra field.
+ */
+const V1_TOP_LEVEL_FIELDS: ReadonlySet<string> = new Set([...TOP_LEVEL_FIELDS].filter((f) => f !== 'stream'))
 const SERIES_FIELDS: ReadonlySet<string> = new Set([
   'id',
   'freq',
@@ -404,7 +410,7 @@ const BODY: Loc = ['body']
  * Validates a decoded body. `horizonFloatToken` says the JSON text of `horizon` was a float
  * literal (`12.0`), which JSON.parse cannot tell from `12` but pydantic's StrictInt refuses.
  */
-export function validateForecastRequest(body: unknown, horizonFloatToken = false): ValidationResult {
+export function validateForecastRequest(body: unknown, horizonFloatToken = false, streamable = true): ValidationResult {
   const issues = new Issues()
   if (body === null || body === undefined) {
     issues.missing(BODY, null)
@@ -460,9 +466,9 @@ export function validateForecastRequest(body: unknown, horizonFloatToken = false
     }
   }
 
-  if (has(body, 'stream')) issues.bool(body.stream, [...BODY, 'stream'])
+  if (streamable && has(body, 'stream')) issues.bool(body.stream, [...BODY, 'stream'])
 
-  issues.extras(body, TOP_LEVEL_FIELDS, BODY)
+  issues.extras(body, streamable ? TOP_LEVEL_FIELDS : V1_TOP_LEVEL_FIELDS, BODY)
 
   if (issues.count > 0) return { ok: false, issues: issues.list }
 
@@ -528,10 +534,10 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i
  * Decodes then validates a raw body as FastAPI would: an empty body is a missing body; a
  * content type that is present and not JSON leaves the body as bytes (refused as not a dict).
  */
-export function parseForecastBody(text: string, contentType: string | undefined): ValidationResult {
-  if (text.length === 0) return validateForecastRequest(undefined)
+export function parseForecastBody(text: string, contentType: string | undefined, streamable = true): ValidationResult {
+  if (text.length === 0) return validateForecastRequest(undefined, false, streamable)
   if (contentType !== undefined && contentType !== '' && !JSON_CONTENT_TYPE.test(contentType)) {
-    return validateForecastRequest(text)
+    return validateForecastRequest(text, false, streamable)
   }
   let body: unknown
   try {
@@ -540,7 +546,7 @@ export function parseForecastBody(text: string, contentType: string | undefined)
     return jsonInvalid(text, e)
   }
   const floatToken = isObject(body) && typeof body.horizon === 'number' && horizonIsFloatLiteral(text)
-  return validateForecastRequest(body, floatToken)
+  return validateForecastRequest(body, floatToken, streamable)
 }
 
 // ---- the raw horizon token ---------------------------------------------------------------------

@@ -94,11 +94,15 @@ describe('tollama simulator routes', () => {
     expect(Object.keys(forecasts[0]?.quantiles ?? {})).toEqual(['0.1', '0.5', '0.9'])
   })
 
-  it('keeps /v1/forecast plain JSON even when the body asks for a stream', async () => {
-    const r = await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ stream: true }))
+  it('answers /v1/forecast in plain JSON and refuses a stream field there, as tollama does', async () => {
+    const r = await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody())
     expect(r.status).toBe(200)
     expect(r.headers['content-type']).toBe('application/json')
     expect((json(r) as { model: string }).model).toBe('mock')
+    // tollama's /v1/forecast takes ForecastRequest (extra="forbid"); `stream` is ApiForecastRequest's.
+    const s = await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ stream: true }))
+    expect(s.status).toBe(400)
+    expect((json(s) as { detail: Array<{ type: string; loc: unknown[] }> }).detail[0]).toMatchObject({ type: 'extra_forbidden', loc: ['body', 'stream'] })
   })
 
   it('streams NDJSON on /api/forecast unless the body says "stream": false', async () => {

@@ -62,7 +62,7 @@ describe('tollama-strict validation over HTTP', () => {
       timeout: 1.2,
       stream: false,
     }
-    const r = await call(agent, `${sim.url}/v1/forecast`, 'POST', body)
+    const r = await call(agent, `${sim.url}/api/forecast`, 'POST', body)
     expect(r.status).toBe(200)
   })
 
@@ -180,8 +180,10 @@ describe('tollama-strict validation over HTTP', () => {
     expect((await call(agent, `${sim.url}/v1/forecast`, 'POST', body)).status).toBe(200)
   })
 
-  it('refuses a non-boolean stream flag', async () => {
-    expect(typesAndLocs(await issues({ ...forecastBody(), stream: 'false' }))).toEqual([['bool_type', 'body.stream']])
+  it('refuses a non-boolean stream flag on /api/forecast', async () => {
+    const r = await call(agent, `${sim.url}/api/forecast`, 'POST', { ...forecastBody(), stream: 'false' })
+    expect(r.status).toBe(400)
+    expect(typesAndLocs((json(r) as { detail: Issue[] }).detail)).toEqual([['bool_type', 'body.stream']])
   })
 
   it('refuses a non-positive timeout', async () => {

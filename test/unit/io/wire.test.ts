@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assignSeriesIds, buildForecastBody, withTimeout } from '../../../src/io/wire.js'
+import { assignSeriesIds, attemptBody, buildForecastBody } from '../../../src/io/wire.js'
 import { logitSeries } from '../../../workers/transforms.js'
 import { AS_OF_MS, STEP_5M, makeJob } from '../../helpers/upstream-jobs.js'
 
@@ -24,7 +24,7 @@ interface Wire {
 
 function wire(jobs = [makeJob()], timeoutMs = 1200): Wire {
   const ids = assignSeriesIds(jobs)
-  return JSON.parse(withTimeout(buildForecastBody(jobs, ids), timeoutMs)) as Wire
+  return JSON.parse(attemptBody(buildForecastBody(jobs, ids), '/api/forecast', timeoutMs)) as Wire
 }
 
 describe('buildForecastBody', () => {
@@ -40,7 +40,7 @@ describe('buildForecastBody', () => {
   })
 
   it('writes the horizon as a JSON integer', () => {
-    const text = withTimeout(buildForecastBody([makeJob({ horizon: 7 })], ['m']), 900)
+    const text = attemptBody(buildForecastBody([makeJob({ horizon: 7 })], ['m']), '/api/forecast', 900)
     expect(text).toContain('"horizon":7,')
   })
 
@@ -139,8 +139,10 @@ describe('buildForecastBody', () => {
 
   it('writes the timeout in seconds as the last field, so retries reuse the prefix', () => {
     const body = buildForecastBody([makeJob()], ['m'])
-    expect(withTimeout(body, 900).endsWith(',"stream":false,"timeout":0.9}')).toBe(true)
-    expect(withTimeout(body, 237.4)).toBe(body.prefix + '0.237}')
+    expect(attemptBody(body, '/api/forecast', 900).endsWith(',"stream":false,"timeout":0.9}')).toBe(true)
+    expect(attemptBody(body, '/api/forecast', 237.4)).toBe(body.prefix + ',"stream":false,"timeout":0.237}')
+    // /v1/forecast is strict and has no stream field (tollama's ForecastRequest, extra="forbid").
+    expect(attemptBody(body, '/v1/forecast', 900)).toBe(body.prefix + ',"timeout":0.9}')
     expect(body.series).toBe(1)
   })
 
@@ -154,7 +156,7 @@ describe('buildForecastBody', () => {
     fc.assert(
       fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 50 }), (values) => {
         const y = Float64Array.from(values)
-        const text = withTimeout(buildForecastBody([makeJob({ space: 'identity', y })], ['m']), 1000)
+        const text = attemptBody(buildForecastBody([makeJob({ space: 'identity', y })], ['m']), '/api/forecast', 1000)
         const target = (JSON.parse(text) as Wire).series[0]!.target
         expect(target).toEqual(values.map((v) => (Object.is(v, -0) ? 0 : v)))
       }),
