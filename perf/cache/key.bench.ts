@@ -1,7 +1,8 @@
 /**
  * Cache key cost for one default request (288 points + 288 timestamps): the encoding alone, then
  * the candidate hashes over the same bytes. `cacheKey` (src/cache/key.ts) uses the winner;
- * its comment quotes these figures. Run: node dist/perf/cache/key.bench.js
+ * its comment quotes these figures. Then what the grid form of `y_ts` saves.
+ * Run: node dist/perf/cache/key.bench.js
  */
 import { createHash, hash } from 'node:crypto'
 import { bench, do_not_optimize, group, run, summary } from 'mitata'
@@ -56,6 +57,19 @@ group('cache key, 288-point request', () => {
     )
     bench('encode + 2x32-bit murmur-style (JS)', () => do_not_optimize(hash2x32(encodeKeyBytes(req))))
     bench('cacheKey (as shipped)', () => do_not_optimize(cacheKey(req)))
+  })
+})
+
+// Before `y_ts` had a grid form, its 288 instants were always hashed as 2 304 bytes. The same
+// request with its second instant moved by 1 ms is off the grid (the check gives up at the third
+// point), so it takes that path again: the pair shows what the grid form saves.
+const offGrid = benchRequest(7)
+;(offGrid.y_ts as Float64Array)[1] = (offGrid.y_ts as Float64Array)[1]! + 1
+console.log(`encoded key input: on the grid ${encodeKeyBytes(req).length} bytes, off it ${encodeKeyBytes(offGrid).length} bytes`)
+group('y_ts in the key, 288 points', () => {
+  summary(() => {
+    bench('before: y_ts hashed as an array (off the grid)', () => do_not_optimize(cacheKey(offGrid)))
+    bench('now: y_ts on the grid, hashed as first/step/count', () => do_not_optimize(cacheKey(req)))
   })
 })
 

@@ -12,8 +12,8 @@ import type { Runner } from '../../src/runner.js'
  * The alternative to fastify measured by perf/http/server-choice.ts: the least a `node:http`
  * server must do to answer `POST /tsfm/forecast` correctly — method and path check, JSON
  * content type (415), body limit (413), JSON.parse (400), the same validation, the same runner
- * call, and the same compiled serializer (fast-json-stringify from our response schema), so the
- * comparison isolates what the framework costs. Everything fastify adds on top (hooks, admission,
+ * call, the same compiled serializer (fast-json-stringify from our response schema) and the same
+ * end-of-turn batching of answers, so the comparison isolates what the framework costs. Everything fastify adds on top (hooks, admission,
  * auth, rate limits, prototype-poisoning scan, 405s, request ids, child loggers, graceful close)
  * is left out: this is the *lower bound* of a hand-written server, not a replacement for ours.
  */
@@ -33,10 +33,25 @@ export function startNodeHttpServer(runner: Runner, config: TsfmConfig): Promise
     res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
     res.end(text)
   }
-  const sendAnswer = (res: ServerResponse, answer: ForecastResponse): void => {
-    const text = serialize(answer)
+  const writeAnswer = (res: ServerResponse, text: string): void => {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
     res.end(text)
+  }
+  // The same end-of-turn batching of answers as our daemon (src/http/reply-batch.ts), so the
+  // comparison is between the frameworks, not between write strategies.
+  let pending: ServerResponse[] = []
+  let texts: string[] = []
+  const flush = (): void => {
+    const rs = pending
+    const ts = texts
+    pending = []
+    texts = []
+    for (let i = 0; i < rs.length; i++) writeAnswer(rs[i] as ServerResponse, ts[i] as string)
+  }
+  const sendAnswer = (res: ServerResponse, answer: ForecastResponse): void => {
+    if (pending.length === 0) setImmediate(flush)
+    pending.push(res)
+    texts.push(serialize(answer))
   }
 
   const onBody = (res: ServerResponse, text: string): void => {

@@ -21,12 +21,18 @@
  * request — main-thread busy time (event-loop utilisation × wall time / requests) and process CPU
  * (all threads) per request.
  *
+ * `--baseline DIR` adds a third server: the fastify daemon of another build (the `dist` folder
+ * of another checkout, e.g. the previous commit), with its own runner, measured in the same
+ * rounds — how the hot-path changes were measured before/after side by side.
+ *
  *   node dist/perf/http/server-choice.js [--seconds 5] [--rounds 3] [--connections 16]
- *        [--concurrency 16] [--scenario hit|fallback] [--only fastify|node] [--no-save]
+ *        [--concurrency 16] [--scenario hit|fallback] [--only fastify|node] [--baseline DIR]
+ *        [--no-save]
  */
 import { fork } from 'node:child_process'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
 import { resolveConfig } from '../../src/config/index.js'
@@ -40,7 +46,7 @@ import type { LoadResult, LoadSpec } from './load-client.js'
 import { startNodeHttpServer } from './node-http-server.js'
 import { saveResults } from './results.js'
 
-type ServerName = 'fastify' | 'node:http'
+type ServerName = 'fastify' | 'node:http' | 'fastify (baseline)'
 type Scenario = 'hit' | 'fallback'
 
 interface Args {
@@ -50,6 +56,7 @@ interface Args {
   concurrency: number
   scenarios: Scenario[]
   servers: ServerName[]
+  baseline: string | null
   save: boolean
 }
 
@@ -81,14 +88,18 @@ function parseArgs(argv: readonly string[]): Args {
   }
   const scenario = value('--scenario')
   const only = value('--only')
+  const baseline = value('--baseline')
   const concurrency = num('--concurrency', 16)
+  const servers: ServerName[] = only === undefined ? ['fastify', 'node:http'] : [only === 'node' ? 'node:http' : 'fastify']
+  if (baseline !== undefined) servers.push('fastify (baseline)')
   return {
     seconds: num('--seconds', 5),
     rounds: num('--rounds', 3),
     concurrency,
     connections: num('--connections', concurrency),
     scenarios: scenario === undefined ? ['hit', 'fallback'] : [scenario as Scenario],
-    servers: only === undefined ? ['fastify', 'node:http'] : [only === 'node' ? 'node:http' : 'fastify'],
+    servers,
+    baseline: baseline === undefined ? null : resolve(baseline),
     save: !argv.includes('--no-save'),
   }
 }
@@ -102,30 +113,49 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-function daemonConfig(baseUrl: string): TsfmConfig {
-  return resolveConfig({
-    tsfm: {
-      adapter: { base_url: baseUrl, health_interval_s: 0 },
-      server: { host: '127.0.0.1', port: 0, rate_limit: { enabled: false } },
-    },
-  }).config
+/** What a build provides to start a daemon: this one's modules, or another checkout's. */
+interface Build {
+  readonly resolveConfig: typeof resolveConfig
+  readonly createRunner: typeof createRunner
+  readonly buildServer: typeof buildServer
+  readonly createLogger: typeof createLogger
+}
+
+const thisBuild: Build = { resolveConfig, createRunner, buildServer, createLogger }
+
+async function loadBuild(dist: string): Promise<Build> {
+  const load = (rel: string): Promise<Record<string, unknown>> => import(pathToFileURL(resolve(dist, rel)).href) as Promise<Record<string, unknown>>
+  const [config, runner, server, log] = await Promise.all([load('src/config/index.js'), load('src/runner.js'), load('src/http/server.js'), load('src/log.js')])
+  return {
+    resolveConfig: config['resolveConfig'] as Build['resolveConfig'],
+    createRunner: runner['createRunner'] as Build['createRunner'],
+    buildServer: server['buildServer'] as Build['buildServer'],
+    createLogger: log['createLogger'] as Build['createLogger'],
+  }
 }
 
 /** The daemon logs at `info` (nothing per request); its lines go nowhere here. */
 const devNull = new Writable({ write: (_c, _e, done) => done() })
 
-interface Setup {
+/** One runner (with its own upstream) behind its fastify server, as the daemon wires them. */
+interface Daemon {
   readonly runner: Runner
-  readonly urls: Record<ServerName, string>
+  readonly config: TsfmConfig
+  readonly url: string
   close(): Promise<void>
 }
 
-async function setup(scenario: Scenario, log: (s: string) => void): Promise<Setup> {
+async function startDaemon(build: Build, scenario: Scenario, log: (s: string) => void): Promise<Daemon> {
   const sim = scenario === 'hit' ? await startSimulator({ port: 0, latencyFixedMs: 1, latencyPerSeriesMs: 0 }) : null
   const baseUrl = sim !== null ? sim.url : `http://127.0.0.1:${await closedPort()}`
-  const config = daemonConfig(baseUrl)
-  const logger = createLogger('info', devNull)
-  const runner = await createRunner({ effectiveConfig: config, logger })
+  const config = build.resolveConfig({
+    tsfm: {
+      adapter: { base_url: baseUrl, health_interval_s: 0 },
+      server: { host: '127.0.0.1', port: 0, rate_limit: { enabled: false } },
+    },
+  }).config
+  const logger = build.createLogger('info', devNull)
+  const runner = await build.createRunner({ effectiveConfig: config, logger })
   if (scenario === 'hit') {
     const answers = await Promise.all(Array.from({ length: MARKETS }, (_, i) => runner.forecast(forecastBody(i))))
     const fromUpstream = answers.filter((a) => a.meta.runtime === 'tollama').length
@@ -135,19 +165,39 @@ async function setup(scenario: Scenario, log: (s: string) => void): Promise<Setu
     for (let i = 0; runner.state().breaker.state !== 'open' && i < 50; i++) await runner.forecast(forecastBody(i))
     log(`  breaker ${runner.state().breaker.state}, mode ${runner.state().mode.mode}`)
   }
-  const fastify = await buildServer({ runner, config, logger })
-  await fastify.listen({ host: '127.0.0.1', port: 0 })
-  const addr = fastify.server.address()
-  const fastifyUrl = `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`
-  const node = await startNodeHttpServer(runner, config)
+  const server = await build.buildServer({ runner, config, logger })
+  await server.listen({ host: '127.0.0.1', port: 0 })
+  const addr = server.server.address()
   return {
     runner,
-    urls: { fastify: fastifyUrl, 'node:http': node.url },
+    config,
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`,
     async close() {
-      await node.close()
-      await fastify.close()
+      await server.close()
       await runner.close()
       await sim?.close()
+    },
+  }
+}
+
+interface Setup {
+  readonly runners: Runner[]
+  readonly urls: Partial<Record<ServerName, string>>
+  close(): Promise<void>
+}
+
+/** Our daemon, the node:http server on the same runner, and the baseline build's daemon if asked. */
+async function setup(scenario: Scenario, args: Args, log: (s: string) => void): Promise<Setup> {
+  const ours = await startDaemon(thisBuild, scenario, log)
+  const node = await startNodeHttpServer(ours.runner, ours.config)
+  const baseline = args.baseline === null ? null : await startDaemon(await loadBuild(args.baseline), scenario, (s) => log(`${s} (baseline)`))
+  return {
+    runners: baseline === null ? [ours.runner] : [ours.runner, baseline.runner],
+    urls: { fastify: ours.url, 'node:http': node.url, ...(baseline === null ? {} : { 'fastify (baseline)': baseline.url }) },
+    async close() {
+      await node.close()
+      await ours.close()
+      await baseline?.close()
     },
   }
 }
@@ -169,7 +219,7 @@ async function measure(scenario: Scenario, server: ServerName, round: number, s:
   const elu0 = performance.eventLoopUtilization()
   const cpu0 = process.cpuUsage()
   const r = await runClient({
-    url: s.urls[server],
+    url: s.urls[server] as string,
     path: '/tsfm/forecast',
     bodies,
     connections: args.connections,
@@ -203,6 +253,38 @@ async function measure(scenario: Scenario, server: ServerName, round: number, s:
   }
 }
 
+interface DaemonLatency {
+  readonly answers: number
+  readonly p50_le_ms: number
+  readonly p99_le_ms: number
+}
+
+/**
+ * The time answers spent inside the runner (arrival at the supervisor to answer, the daemon's
+ * `tsfm_request_latency_ms` histogram, every runtime): the bucket bounds that hold 50 % and 99 %
+ * of them — "p99 ≤ 1 ms inside the daemon" is read here. HTTP parsing, validation and writing
+ * the answer are outside it; the client-observed latency above includes them and the queueing.
+ */
+async function answerLatency(runner: Runner): Promise<DaemonLatency> {
+  const metric = runner.metrics.registry.getSingleMetric('tsfm_request_latency_ms')
+  if (metric === undefined) return { answers: 0, p50_le_ms: Number.NaN, p99_le_ms: Number.NaN }
+  const cumulative = new Map<number, number>()
+  let total = 0
+  // A histogram's values carry their series name (`_bucket`, `_sum`, `_count`).
+  for (const v of (await metric.get()).values as { metricName?: string; labels: Record<string, string | number>; value: number }[]) {
+    const le = v.labels['le']
+    if (v.metricName === 'tsfm_request_latency_ms_bucket' && le !== undefined) {
+      const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le)
+      cumulative.set(bound, (cumulative.get(bound) ?? 0) + v.value)
+    } else if (v.metricName === 'tsfm_request_latency_ms_count') {
+      total += v.value
+    }
+  }
+  const bounds = [...cumulative.keys()].sort((a, b) => a - b)
+  const at = (q: number): number => bounds.find((b) => (cumulative.get(b) as number) >= q * total) ?? Number.NaN
+  return { answers: total, p50_le_ms: at(0.5), p99_le_ms: at(0.99) }
+}
+
 function round1(x: number): number {
   return Math.round(x * 10) / 10
 }
@@ -218,22 +300,27 @@ async function main(): Promise<void> {
   const bodies = Array.from({ length: MARKETS }, (_, i) => forecastBodyText(i))
   log(`# server choice: ${args.rounds} rounds × ${args.seconds} s, ${args.connections} connections, ${args.concurrency} in flight, ${bodies[0]?.length} B bodies`)
   const rows: RunRow[] = []
+  const daemonLatency: Partial<Record<Scenario, DaemonLatency>> = {}
   for (const scenario of args.scenarios) {
     log(`\n## ${scenario}`)
-    const s = await setup(scenario, log)
+    const s = await setup(scenario, args, log)
     try {
       for (let round = 1; round <= args.rounds; round++) {
         for (const server of round % 2 === 1 ? args.servers : [...args.servers].reverse()) {
           const row = await measure(scenario, server, round, s, args, bodies)
           rows.push(row)
           log(
-            `  ${server.padEnd(9)} round ${round}: ${String(row.rps).padStart(6)} req/s  p50 ${row.p50_us} µs  p99 ${row.p99_us} µs  ` +
+            `  ${server.padEnd(18)} round ${round}: ${String(row.rps).padStart(6)} req/s  p50 ${row.p50_us} µs  p99 ${row.p99_us} µs  ` +
               `main thread ${row.main_us_per_req} µs/req  cpu ${row.cpu_us_per_req} µs/req`,
           )
         }
       }
-      const st = s.runner.state()
-      log(`  fallbacks in the last 5 min: ${JSON.stringify(st.fallbacks_last_5m)}`)
+      for (const r of s.runners) {
+        log(`  fallbacks in the last 5 min: ${JSON.stringify(r.state().fallbacks_last_5m)}`)
+        const inside = await answerLatency(r)
+        log(`  inside the daemon (tsfm_request_latency_ms, ${inside.answers} answers): p50 ≤ ${inside.p50_le_ms} ms, p99 ≤ ${inside.p99_le_ms} ms`)
+        if (r === s.runners[0]) daemonLatency[scenario] = inside
+      }
     } finally {
       await s.close()
     }
@@ -254,13 +341,18 @@ async function main(): Promise<void> {
         cpu_us_per_req: median(mine, (r) => r.cpu_us_per_req),
       }
       summary.push(m)
-      log(`  ${scenario.padEnd(8)} ${server.padEnd(9)} ${String(m.rps).padStart(6)} req/s  p50 ${m.p50_us} µs  p99 ${m.p99_us} µs  main ${m.main_us_per_req} µs/req`)
+      log(
+        `  ${scenario.padEnd(8)} ${server.padEnd(18)} ${String(m.rps).padStart(6)} req/s  p50 ${m.p50_us} µs  p99 ${m.p99_us} µs  ` +
+          `main ${m.main_us_per_req} µs/req  cpu ${m.cpu_us_per_req} µs/req`,
+      )
     }
     const f = summary.find((m) => m.scenario === scenario && m.server === 'fastify')
     const n = summary.find((m) => m.scenario === scenario && m.server === 'node:http')
-    if (f !== undefined && n !== undefined) {
-      log(`  ${scenario}: node:http / fastify throughput = ${((n.rps as number) / (f.rps as number)).toFixed(3)}`)
-    }
+    const b = summary.find((m) => m.scenario === scenario && m.server === 'fastify (baseline)')
+    const ratios = (x: Record<string, unknown>, y: Record<string, unknown>): string =>
+      `throughput ×${((x.rps as number) / (y.rps as number)).toFixed(3)}, server CPU per request ×${((x.cpu_us_per_req as number) / (y.cpu_us_per_req as number)).toFixed(3)}`
+    if (f !== undefined && n !== undefined) log(`  ${scenario}: node:http against fastify: ${ratios(n, f)}`)
+    if (f !== undefined && b !== undefined) log(`  ${scenario}: fastify against fastify (baseline): ${ratios(f, b)}`)
   }
   if (args.save) {
     const file = saveResults('http.json', 'server_choice', {
@@ -270,6 +362,7 @@ async function main(): Promise<void> {
       concurrency: args.concurrency,
       body_bytes: bodies[0]?.length,
       medians: summary,
+      inside_daemon: daemonLatency,
       runs: rows,
     })
     log(`\nsaved ${file}`)

@@ -17,6 +17,11 @@ export class PoolMathPort implements MathPort {
     this.#config = config
   }
 
+  tryBaseline(req: ForecastRequest): BandResult | null {
+    const r = this.#pool.tryInline(baselineJob(req, this.#config))
+    return r === null ? null : toBand(r)
+  }
+
   baseline(ticket: number, req: ForecastRequest): void {
     this.#pool.submitBaseline(ticket, baselineJob(req, this.#config))
   }

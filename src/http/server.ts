@@ -9,8 +9,11 @@ import type { ForecastResponse } from '../response.js'
 import type { Runner } from '../runner.js'
 import type { CycleItem } from '../supervisor/cycle.js'
 import { TokenAuth } from './auth.js'
+import { jsonBodyParser, type StringBodyParser } from './json-body.js'
 import { RateLimiter } from './rate-limit.js'
-import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema } from './schemas.js'
+import { ForecastJson, type Serializer } from './forecast-json.js'
+import { ReplyBatch } from './reply-batch.js'
+import { cycleResponseSchema, errorResponseSchema, forecastHeadSchema, forecastMetaSchema, forecastResponseSchema } from './schemas.js'
 
 export interface ServerOptions {
   readonly runner: Runner
@@ -18,6 +21,8 @@ export interface ServerOptions {
   readonly logger: Logger
   readonly clock?: Clock
 }
+
+const JSON_UTF8 = 'application/json; charset=utf-8'
 
 /** Routes exempt from auth, rate limits and admission control (SPEC §2.3). */
 const HEALTH = new Set(['/health/live', '/health/ready', '/health/startup'])
@@ -58,6 +63,10 @@ export async function buildServer(opts: ServerOptions) {
 
   // Only JSON bodies: fastify also parses text/plain by default, which must be a 415 here.
   app.removeContentTypeParser('text/plain')
+  // JSON with fastify's prototype-poisoning rules, minus the regex scan of clean texts (./json-body.ts).
+  const fastifyJson = app.getDefaultJsonParser('error', 'error') as StringBodyParser
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastifyJson))
 
   const defaults = defaultsFromConfig(config)
   const cycleLimits = cycleLimitsFromConfig(config)
@@ -66,6 +75,8 @@ export async function buildServer(opts: ServerOptions) {
   const metrics = runner.metrics
   let inBuilding = 0
   const admissionLimit = server.admission_limit
+  // Declared, so fastify sets it in the Request constructor and every request keeps one shape.
+  app.decorateRequest('counted', false)
 
   app.addHook('onRequest', (req, reply, done) => {
     const path = routePath(req)
@@ -134,10 +145,25 @@ export async function buildServer(opts: ServerOptions) {
 
   const errorSchemas = { 400: errorResponseSchema, 401: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema, 429: errorResponseSchema, 503: errorResponseSchema }
 
-  app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req): Promise<ForecastResponse> => {
+  // The answer is written by ForecastJson (cache hits reuse their body's text), compiled on the
+  // first request by fastify's serializer compiler from the two halves of the 200 schema, and
+  // sent with the rest of the turn's answers (./reply-batch.ts). The handler returns nothing:
+  // it sends the answer itself; what it throws goes to the error handler.
+  let forecastJson: ForecastJson | null = null
+  const answers = new ReplyBatch()
+  app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req, reply): void => {
     const v = validateForecastRequest(req.body, defaults)
-    if (!v.ok) return Promise.reject(v.error)
-    return runner.forecastValidated(v.value)
+    if (!v.ok) throw v.error
+    const json = (forecastJson ??= new ForecastJson(
+      reply.compileSerializationSchema(forecastHeadSchema, '200') as Serializer,
+      reply.compileSerializationSchema(forecastMetaSchema, '200') as Serializer,
+    ))
+    // A string with a JSON content type is sent as it is (an error answer sets its own type).
+    reply.header('content-type', JSON_UTF8)
+    runner.forecastValidated(v.value).then(
+      (answer) => answers.send(reply, json.stringify(answer)),
+      (e: unknown) => reply.send(e),
+    )
   })
 
   app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, async (req, reply) => {

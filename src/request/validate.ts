@@ -10,6 +10,7 @@ import {
   parseIsoTimestamp,
 } from './timestamp.js'
 import type { ParsedTimestamp } from './timestamp.js'
+import { DayMemo, parseSameDayTimestamp } from './same-day-timestamps.js'
 import type { ForecastRequest, RequestDefaults } from './types.js'
 import { LIMITS } from './types.js'
 
@@ -332,10 +333,11 @@ function readYTs(
   }
   if (v.length !== n) throw reject('TSFM_Y_TS', base, 'y_ts', `must have as many items as y (${n}), got ${v.length}`)
   const out = new Float64Array(n)
+  const memo = new DayMemo()
   let zoned = false
   for (let i = 0; i < n; i++) {
     const t: unknown = v[i]
-    if (typeof t !== 'string' || !parseIsoTimestamp(t, ts) || !isPlausibleMs(ts.ms)) {
+    if (typeof t !== 'string' || !parseSameDayTimestamp(t, ts, memo) || !isPlausibleMs(ts.ms)) {
       throw reject(
         'TSFM_Y_TS',
         base,
@@ -354,7 +356,9 @@ function readYTs(
       if (gap <= 0) {
         throw reject('TSFM_Y_TS', base, `y_ts[${i}]`, `must be later than y_ts[${i - 1}], got ${quote(t)}`)
       }
-      if (gap % stepMs !== 0) {
+      // `%` on these doubles is a libm call (fmod) and most gaps are exactly one step: skipping
+      // it took a 288-point body's validation from 22.8 µs to 19.3 µs (mitata, this machine).
+      if (gap !== stepMs && gap % stepMs !== 0) {
         throw reject('TSFM_Y_TS', base, `y_ts[${i}]`, `must be a whole number of ${freq} steps after y_ts[${i - 1}], got ${quote(t)}`)
       }
     }

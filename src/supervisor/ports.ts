@@ -15,6 +15,11 @@ export interface BandResult {
 }
 
 export interface MathPort {
+  /**
+   * The baseline band now, when this turn's math would run inline anyway; null when the turn is
+   * big enough for a thread — then call `baseline` and the band arrives through `onMath`.
+   */
+  tryBaseline(req: ForecastRequest): BandResult | null
   /** The baseline band for `req` (EWMA or the configured method), delivered to `onMath`. */
   baseline(ticket: number, req: ForecastRequest): void
   /** Post-process upstream values (model space, quantile-major), delivered to `onMath`. */

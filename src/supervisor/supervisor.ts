@@ -529,9 +529,18 @@ export class Supervisor {
     this.#count(reason)
     if (flight.background && !cacheable) return this.#finish(flight)
     if (flight.band !== null) return this.#answerFlightFallback(flight, { ok: true, values: flight.band, warnings: flight.bandWarnings })
+    const math = this.#math as MathPort
+    const now = math.tryBaseline(flight.req)
+    if (now !== null) {
+      if (now.ok) {
+        flight.band = now.values
+        flight.bandWarnings = now.warnings
+      }
+      return this.#answerFlightFallback(flight, now)
+    }
     const ticket = this.#tickets.issue(flight)
     flight.ticket = ticket
-    ;(this.#math as MathPort).baseline(ticket, flight.req)
+    math.baseline(ticket, flight.req)
   }
 
   #answerFlightFallback(flight: Flight, band: BandResult): void {

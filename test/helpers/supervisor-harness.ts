@@ -87,6 +87,15 @@ export class InlineMath implements MathPort {
     private readonly config: TsfmConfig,
   ) {}
 
+  /** Like the pool's first jobs of a turn: the test picks with `queueBaselines`. */
+  queueBaselines = false
+
+  tryBaseline(req: ForecastRequest): BandResult | null {
+    if (this.queueBaselines) return null
+    this.baselines++
+    return toBand(computeJob(baselineJob(req, this.config)))
+  }
+
   baseline(ticket: number, req: ForecastRequest): void {
     this.baselines++
     this.sup().onMath(ticket, toBand(computeJob(baselineJob(req, this.config))))

@@ -134,6 +134,33 @@ describe('cacheKey', () => {
     )
   })
 
+  it('hashes y_ts on a regular grid as first instant, step and count', () => {
+    const grid = Float64Array.from({ length: 288 }, (_, i) => 1_771_459_500_000 + i * 300_000)
+    const onGrid = request({ y: new Float64Array(288).fill(0.5), y_ts: grid })
+    const offGrid = request({ y: new Float64Array(288).fill(0.5), y_ts: grid.map((t, i) => (i === 287 ? t + 1 : t)) })
+    expect(encodeKeyBytes(offGrid).length - encodeKeyBytes(onGrid).length).toBe(8 * 288 + 4 - 20)
+    expect(cacheKey(onGrid)).not.toBe(cacheKey(offGrid))
+    expect(cacheKey(request({ y: new Float64Array(288).fill(0.5), y_ts: grid.slice() }))).toBe(cacheKey(onGrid))
+  })
+
+  it('tells apart grids that differ only in the sign of a zero instant', () => {
+    expect(cacheKey(request({ y_ts: Float64Array.from([-0, 5, 10, 15]) }))).not.toBe(cacheKey(request({ y_ts: Float64Array.from([0, 5, 10, 15]) })))
+    expect(cacheKey(request({ y_ts: Float64Array.from([-0, -0, -0, -0]) }))).not.toBe(cacheKey(request({ y_ts: Float64Array.from([-0, 0, 0, 0]) })))
+  })
+
+  it('gives a y_ts the same key whether or not it lies on a grid only when the arrays are equal', () => {
+    const instants = fc.array(fc.constantFrom(-0, 0, 1, 2, 3, 4, 0.1, 0.2, 0.30000000000000004, 0.3, Number.MAX_VALUE, -Number.MAX_VALUE), { minLength: 0, maxLength: 5 })
+    fc.assert(
+      fc.property(instants, instants, (a, b) => {
+        const ka = cacheKey(request({ y_ts: Float64Array.from(a) }))
+        const kb = cacheKey(request({ y_ts: Float64Array.from(b) }))
+        const same = a.length === b.length && a.every((v, i) => Object.is(v, b[i]))
+        expect(ka === kb).toBe(same)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
   it('keys a request larger than the scratch buffer, and smaller ones after it', () => {
     const big = new Float64Array(20_000).map((_, i) => (i % 100) / 100)
     const huge = request({ y: big, y_ts: null, x_past: { a: big, b: big } })

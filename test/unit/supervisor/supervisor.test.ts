@@ -56,6 +56,15 @@ describe('Supervisor pipeline', () => {
     expect(a.answers[0]!.meta.route_segment_key).toBe('category=Sports')
   })
 
+  it('answers a fallback through the math batch when the turn is too big to compute it at once', () => {
+    const h = harness()
+    h.math.queueBaselines = true
+    const a = new Answers()
+    h.sup.submit(h.request(marketBody('m-1', 10)), a)
+    expect(a.reasons()).toEqual(['too_few_points'])
+    expect(a.answers[0]!.meta.runtime).toBe('baseline')
+  })
+
   it('answers max_gap_exceeded from a declared gap above the limit', () => {
     const h = harness()
     const a = new Answers()
