@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
-.PHONY: install build lint typecheck test run bench bench-micro readme clean
+.PHONY: install build lint typecheck test run bench bench-micro readme clean \
+	bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-overhead bench-throughput bench-gate
 
 # npm ci only when the lock file changed since the last install (or nothing is installed).
 $(NODE_MODULES_STAMP): package-lock.json package.json
@@ -30,7 +31,38 @@ run: build
 bench-micro: build
 	@set -e; for f in $$(find dist/perf -name '*.bench.js' | sort); do echo "== $$f"; node $$f; done
 
-bench: bench-micro
+# The daemon over HTTP (perf/load): simulator, daemon and load generator as separate processes on
+# 127.0.0.1; each prints its criteria next to the measured values and saves perf/results/<name>.json.
+# The four PRD2 load profiles (blueprint §5):
+bench-steady: build
+	node dist/perf/profiles/steady.js
+
+bench-mixed: build
+	node dist/perf/profiles/mixed.js
+
+bench-degraded: build
+	node dist/perf/profiles/degraded.js
+
+bench-incident: build
+	node dist/perf/profiles/incident.js
+
+# 200 markets through POST /tsfm/cycle and 200 concurrent forecasts, multiplexing on and off.
+bench-cycle: build
+	node dist/perf/cycle/top-n.js
+
+# The same single-series requests straight to the simulator and through the daemon, interleaved.
+bench-overhead: build
+	node dist/perf/overhead/direct-vs-daemon.js
+
+# Requests per second for cache hits and for fallbacks.
+bench-throughput: build
+	node dist/perf/throughput/daemon-throughput.js
+
+# The CI performance gate (.ci/run): ratios and bounds measured in the same run, < 3 minutes.
+bench-gate: build
+	node dist/perf/gate.js
+
+bench: bench-micro bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-overhead bench-throughput
 
 # Regenerate the README's configuration tables and embedding example (a test checks them).
 readme: build

@@ -20,11 +20,6 @@ export interface LoadRun {
   readonly requests?: number
   readonly durationMs?: number
   readonly ratePerS?: number
-  readonly path?: string
-  readonly horizon?: number
-  readonly quantiles?: readonly number[]
-  /** Called after each answer with its index (e.g. to change the upstream mid-run). */
-  readonly onAnswer?: (i: number) => void
 }
 
 const HEADERS = { 'content-type': 'application/json' }
@@ -55,9 +50,6 @@ export class Loader {
     const total = opts.requests ?? Number.POSITIVE_INFINITY
     const duration = opts.durationMs ?? Number.POSITIVE_INFINITY
     if (!Number.isFinite(total) && !Number.isFinite(duration)) throw new RangeError('a load run needs requests or durationMs')
-    const path = opts.path ?? '/tsfm/forecast'
-    const horizon = opts.horizon ?? DEFAULT_HORIZON
-    const quantiles = opts.quantiles ?? DEFAULT_QUANTILES
     const interval = opts.ratePerS === undefined ? 0 : 1000 / opts.ratePerS
     const mix = opts.mix
     const tally = new Tally(Number.isFinite(total) ? total : 4096)
@@ -76,15 +68,16 @@ export class Loader {
           if (due >= end) return
           const wait = due - performance.now()
           if (wait > 1) await sleep(wait)
+          if (this.#stopped) return
         } else if (performance.now() >= end) return
         const key = mix.keyOf(i)
-        const want: Expectation = { marketId: mix.marketId(key), horizon, quantiles }
+        const want: Expectation = { marketId: mix.marketId(key), horizon: DEFAULT_HORIZON, quantiles: DEFAULT_QUANTILES }
         const t0 = performance.now()
         let status = 0
         let text = ''
         let failure: string | null = null
         try {
-          const res = await pool.request({ path, method: 'POST', headers: HEADERS, body: mix.body(key) })
+          const res = await pool.request({ path: '/tsfm/forecast', method: 'POST', headers: HEADERS, body: mix.body(key) })
           status = res.statusCode
           text = await res.body.text()
         } catch (e) {
@@ -92,7 +85,6 @@ export class Loader {
         }
         const ms = performance.now() - t0
         tally.add(failure === null ? checkResponse(status, text, want) : { kind: 'error', what: failure }, ms)
-        opts.onAnswer?.(i)
       }
     }
 

@@ -31,7 +31,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'adapter.max_connections': 'undici pool connections to tollama',
   'adapter.max_keepalive_connections': 'idle keep-alive connections kept; colder idle ones are closed',
   'adapter.keepalive_timeout_ms': 'idle keep-alive connection lifetime',
-  'adapter.batch_window_ms': 'jobs ready within this window share one multi-series request (0 = no multiplexing)',
+  'adapter.batch_window_ms': 'while an upstream request is in flight, jobs ready within this window share one multi-series request; an idle upstream gets a turn\'s jobs at once (0 = no multiplexing)',
   'adapter.batch_max_series': 'series per upstream request at most (a full batch is sent at once)',
   'adapter.health_interval_s': '`GET /api/version` probe interval (0 = only on demand)',
   'adapter.warmup.enabled': 'send a tiny forecast per model at start and every `interval_s`',

@@ -89,12 +89,14 @@ export class IoEngine {
 
   submit(jobs: readonly UpstreamJob[]): void {
     const now = this.#clock.now()
+    const idle = this.#inflight.size === 0
     for (const job of jobs) {
       this.#received++
       const p = new PendingJob(job, now)
-      if (this.#closed) this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0 })
+      if (this.#closed) this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0 })
       else this.#batcher.add(p)
     }
+    this.#batcher.flushIfIdle(idle)
   }
 
   health(probe: boolean): Promise<UpstreamHealth> {
@@ -121,7 +123,7 @@ export class IoEngine {
     this.#warmup.stop()
     const now = this.#clock.now()
     const fail = (p: PendingJob): void =>
-      this.#settle(p, { ticket: p.job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: now - p.receivedAt, batch_size: 0 })
+      this.#settle(p, { ticket: p.job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: now - p.receivedAt, batch_size: 0, batch_id: 0 })
     for (const p of this.#batcher.takeAll()) fail(p)
     for (const p of [...this.#inflight]) fail(p)
     this.#flush()

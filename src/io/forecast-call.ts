@@ -40,12 +40,15 @@ function answerLimit(series: number, quantiles: number, horizon: number): number
   return Math.max(1 << 20, series * (quantiles + 1) * horizon * 64 + 65_536)
 }
 
-function failAll(ctx: CallContext, group: readonly PendingJob[], failure: Failure, attempts: number): void {
+function failAll(ctx: CallContext, group: readonly PendingJob[], failure: Failure, attempts: number, batchId: number): void {
   const now = ctx.clock.now()
   for (const p of group) {
-    ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: failure.reason, attempts, upstream_ms: now - p.receivedAt, batch_size: group.length })
+    ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: failure.reason, attempts, upstream_ms: now - p.receivedAt, batch_size: group.length, batch_id: batchId })
   }
 }
+
+/** Ids of multiplexed groups, unique within the I/O thread (positive; the host uses negatives). */
+let lastBatchId = 0
 
 function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms))
@@ -54,14 +57,15 @@ function sleep(clock: Clock, ms: number): Promise<void> {
 /** Runs `group` to completion; never rejects (a bug fails the members as unavailable). */
 export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[]): Promise<void> {
   let attempts = 0
+  const batchId = ++lastBatchId
   try {
-    attempts = await attemptAll(ctx, group)
+    attempts = await attemptAll(ctx, group, batchId)
   } catch {
-    failAll(ctx, group, UNAVAILABLE, attempts)
+    failAll(ctx, group, UNAVAILABLE, attempts, batchId)
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promise<number> {
+async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number): Promise<number> {
   const n = group.length
   const jobs = group.map((p) => p.job)
   const head = jobs[0]!
@@ -76,7 +80,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promi
   const pp = ctx.retry.postprocess_budget_ms
   // No attempt fits before the deadline: answer now, without building 200 KB of body.
   if (attemptTimeoutMs(jobTimeout, deadline, ctx.clock.now(), pp) <= 0) {
-    failAll(ctx, group, DEADLINE, 0)
+    failAll(ctx, group, DEADLINE, 0, batchId)
     return 0
   }
   const ids = assignSeriesIds(jobs)
@@ -89,13 +93,13 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promi
 
   for (;;) {
     if (ctx.closed()) {
-      failAll(ctx, group, UNAVAILABLE, attempts)
+      failAll(ctx, group, UNAVAILABLE, attempts, batchId)
       return attempts
     }
     const start = ctx.clock.now()
     const timeout = attemptTimeoutMs(jobTimeout, deadline, start, pp)
     if (timeout <= 0) {
-      failAll(ctx, group, last, attempts)
+      failAll(ctx, group, last, attempts, batchId)
       return attempts
     }
     const path = ctx.client.forecastPath
@@ -113,10 +117,10 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promi
         const values = answers[i]!
         const upstream_ms = end - p.receivedAt
         if (values === null) {
-          ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: INVALID_PAYLOAD.reason, attempts, upstream_ms, batch_size: n })
+          ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: INVALID_PAYLOAD.reason, attempts, upstream_ms, batch_size: n, batch_id: batchId })
         } else {
           valid++
-          ctx.settle(p, { ticket: p.job.ticket, ok: true, values, attempts, upstream_ms, batch_size: n })
+          ctx.settle(p, { ticket: p.job.ticket, ok: true, values, attempts, upstream_ms, batch_size: n, batch_id: batchId })
         }
       }
       ctx.record({ endpoint: path, outcome: valid > 0 ? 'ok' : INVALID_PAYLOAD.reason, ms: end - start, series: n })
@@ -131,7 +135,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promi
         ctx.client.switchRoute(path)
         continue
       }
-      failAll(ctx, group, NOT_FOUND, attempts)
+      failAll(ctx, group, NOT_FOUND, attempts, batchId)
       return attempts
     }
 
@@ -143,7 +147,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[]): Promi
       ctx.random,
     )
     if (!decision.retry || ctx.closed()) {
-      failAll(ctx, group, last, attempts)
+      failAll(ctx, group, last, attempts, batchId)
       return attempts
     }
     retries++

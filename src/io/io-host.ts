@@ -60,9 +60,12 @@ interface Thread {
 
 const noop = (): void => undefined
 
-function fail(ticket: number, reason: 'upstream_unavailable' | 'deadline_exceeded', upstream_ms: number): UpstreamOutcome {
-  return { ticket, ok: false, reason, attempts: 0, upstream_ms, batch_size: 0 }
+function fail(ticket: number, reason: 'upstream_unavailable' | 'deadline_exceeded', upstream_ms: number, batchId = 0): UpstreamOutcome {
+  return { ticket, ok: false, reason, attempts: 0, upstream_ms, batch_size: 0, batch_id: batchId }
 }
+
+/** Host-side failure events (a thread death fails everything it held at once): negative ids. */
+let lastHostBatchId = 0
 
 function copyCovariates(x: Readonly<Record<string, Float64Array>>, transfer: ArrayBuffer[]): Readonly<Record<string, Float64Array>> {
   let out: Record<string, Float64Array> | null = null
@@ -317,9 +320,10 @@ export class UpstreamActor {
 
   #failAll(reason: 'upstream_unavailable'): void {
     const now = this.#clock.now()
+    const batchId = --lastHostBatchId
     this.#outbox = []
     this.#transfer = []
-    for (const [ticket, held] of this.#inflight.takeAll()) this.#sink(fail(ticket, reason, now - held.submittedAt))
+    for (const [ticket, held] of this.#inflight.takeAll()) this.#sink(fail(ticket, reason, now - held.submittedAt, batchId))
   }
 
   #onMessage(m: IoPortMessage): void {

@@ -50,6 +50,12 @@ export interface UpstreamSuccess {
   readonly upstream_ms: number
   /** How many series shared the successful HTTP request. */
   readonly batch_size: number
+  /**
+   * The multiplexed request (group of attempts) this outcome came from: members of one upstream
+   * request share it, so the breaker can count that request once toward consecutive failures.
+   * 0 = an outcome of its own.
+   */
+  readonly batch_id: number
 }
 
 export interface UpstreamFailure {
@@ -59,6 +65,8 @@ export interface UpstreamFailure {
   readonly attempts: number
   readonly upstream_ms: number
   readonly batch_size: number
+  /** As UpstreamSuccess.batch_id: members failed by one request (or one thread death) share it. */
+  readonly batch_id: number
 }
 
 export type UpstreamOutcome = UpstreamSuccess | UpstreamFailure

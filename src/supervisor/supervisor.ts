@@ -112,6 +112,8 @@ export class Supervisor {
   #answered = 0
   #lateDropped = 0
   #upstreamEwma = 0
+  /** batch_id of the last failed upstream outcome (0 = none or an outcome of its own). */
+  #lastFailedBatch = 0
 
   constructor(deps: SupervisorDeps) {
     const { config, clock, metrics } = deps
@@ -472,7 +474,11 @@ export class Supervisor {
       flight.ticket = ticket
       ;(this.#math as MathPort).postprocess(ticket, flight.req, outcome.values)
     } else {
-      this.#breaker.failure(permit)
+      // The members of one failed multiplexed request arrive together: count that request once
+      // toward the breaker's consecutive failures (each member still counts in its rate window).
+      const sameRequest = outcome.batch_id !== 0 && outcome.batch_id === this.#lastFailedBatch
+      this.#lastFailedBatch = outcome.batch_id
+      this.#breaker.failure(permit, sameRequest)
       this.#recordMode(flight, false)
       this.#failedUpstream(flight, outcome.reason)
     }

@@ -54,19 +54,27 @@ export class FakeUpstream implements UpstreamPort {
   }
 
   /** Answer a job with a band echoing the last point, spread in logit space. */
-  succeed(job: UpstreamJob, upstreamMs = 10): void {
+  succeed(job: UpstreamJob, upstreamMs = 10, batchId = 0): void {
     this.#settle(job)
     const nQ = job.quantiles.length
     const values = new Float64Array(nQ * job.horizon)
     const last = logitSeries(job.y.subarray(job.y.length - 1), job.eps)[0] as number
     for (let q = 0; q < nQ; q++) values.fill(last + (q - (nQ - 1) / 2) * 0.3, q * job.horizon, (q + 1) * job.horizon)
-    this.sup().onUpstream({ ticket: job.ticket, ok: true, values, attempts: 1, upstream_ms: upstreamMs, batch_size: 1 })
+    this.sup().onUpstream({ ticket: job.ticket, ok: true, values, attempts: 1, upstream_ms: upstreamMs, batch_size: 1, batch_id: batchId })
   }
 
-  fail(job: UpstreamJob, reason: UpstreamFailureReason = 'upstream_http_503'): void {
+  fail(job: UpstreamJob, reason: UpstreamFailureReason = 'upstream_http_503', batchId = 0): void {
     this.#settle(job)
-    this.sup().onUpstream({ ticket: job.ticket, ok: false, reason, attempts: 1, upstream_ms: 5, batch_size: 1 })
+    this.sup().onUpstream({ ticket: job.ticket, ok: false, reason, attempts: 1, upstream_ms: 5, batch_size: 1, batch_id: batchId })
   }
+
+  /** Fail every pending job as the members of one multiplexed request. */
+  failAsOneRequest(reason: UpstreamFailureReason = 'upstream_http_503'): void {
+    const id = ++this.#batches
+    for (const j of this.pending) this.fail(j, reason, id)
+  }
+
+  #batches = 0
 
   succeedAll(): void {
     for (const j of this.pending) this.succeed(j)

@@ -74,6 +74,19 @@ describe('multiplexing', () => {
     expectSplitById(jobs, out.map((a) => (a.outcome.ok ? a.outcome.values : null)))
   })
 
+  it('tags the members of one request with one batch id, and a failed request fails each member with it', async () => {
+    const ok = await direct.wait(direct.submit(...distinct(4, 80)))
+    const okIds = new Set(ok.map((a) => a.outcome.batch_id))
+    expect(okIds.size).toBe(1)
+    expect([...okIds][0]).toBeGreaterThan(0)
+    sim.setFaults({ schedule: ['http_500'] })
+    const failed = await direct.wait(direct.submit(...distinct(4, 90)))
+    expect(failed.every((a) => !a.outcome.ok && a.outcome.reason === 'upstream_http_500')).toBe(true)
+    const failedIds = new Set(failed.map((a) => a.outcome.batch_id))
+    expect(failedIds.size).toBe(1)
+    expect(failedIds).not.toEqual(okIds)
+  })
+
   it('flushes at batch_max_series and sends the rest in the next request', async () => {
     const jobs = direct.submit(...distinct(40))
     await direct.wait(jobs)
@@ -96,15 +109,20 @@ describe('multiplexing', () => {
 })
 
 describe('the batch window', () => {
-  it('joins jobs submitted in different turns within the window', async () => {
+  it('joins jobs submitted in different turns within the window while the upstream is busy', async () => {
     const h = await Harness.start(sim.url, { batch_window_ms: 150 })
+    sim.setLatency({ fixedMs: 300 })
     try {
+      // An idle upstream gets the first job at once; it is then busy for 300 ms.
+      const busy = h.submit({ ...distinct(1, 7)[0], horizon: 6 })
+      await new Promise((r) => setTimeout(r, 20))
       const first = h.submit(...distinct(1))
       await new Promise((r) => setTimeout(r, 20))
       const second = h.submit(...distinct(1, 1))
-      await h.wait([...first, ...second])
-      expect(sim.stats().batchSizes).toEqual([2])
+      await h.wait([...busy, ...first, ...second])
+      expect(sim.stats().batchSizes).toEqual([1, 2])
     } finally {
+      sim.setLatency({ fixedMs: 2 })
       await h.close()
     }
   })

@@ -87,6 +87,21 @@ describe('Batcher', () => {
     expect(flushed).toEqual([[a, late], [ok]])
   })
 
+  it('sends a message\'s groups at once when the upstream is idle, and waits the window when it is busy', () => {
+    const { clock, flushed, add, batcher } = setup()
+    const a = add()
+    const b = add({ horizon: 6 })
+    batcher.flushIfIdle(true)
+    expect(flushed).toEqual([[a], [b]])
+    const c = add()
+    const d = add()
+    batcher.flushIfIdle(false)
+    expect(flushed).toHaveLength(2)
+    clock.advance(2)
+    expect(flushed).toEqual([[a], [b], [c, d]])
+    expect(clock.pending).toBe(0)
+  })
+
   it('hands back every waiting job on takeAll and cancels the windows', () => {
     const { clock, flushed, add, batcher } = setup()
     const a = add()

@@ -62,6 +62,25 @@ describe('CircuitBreaker', () => {
     expect(events).toEqual([{ from: 'closed', to: 'open', at: T0, reason: 'consecutive_failures', generation: 1 }])
   })
 
+  it('counts the failed members of one multiplexed request once toward consecutive failures, each in the rate window', () => {
+    const { breaker } = setup()
+    const members = Array.from({ length: 32 }, () => permit(breaker))
+    breaker.failure(members[0]!)
+    for (const p of members.slice(1)) breaker.failure(p, true)
+    // 32 failures out of 32 outcomes: the rate rule (≥ 0.5 over ≥ 10) opens it, not the count.
+    expect(breaker.state).toBe('open')
+    expect(breaker.current.reason).toBe('failure_rate')
+  })
+
+  it('keeps one failed multiplexed request among successes from opening the breaker', () => {
+    const { breaker } = setup()
+    calls(breaker, new Array(40).fill(S))
+    const members = Array.from({ length: 8 }, () => permit(breaker))
+    breaker.failure(members[0]!)
+    for (const p of members.slice(1)) breaker.failure(p, true)
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutive_failures: 1, window_failures: 8, window_successes: 40 })
+  })
+
   it('starts counting consecutive failures again after a success', () => {
     const { breaker } = setup()
     calls(breaker, [F, F, F, F, S, F, F, F, F])

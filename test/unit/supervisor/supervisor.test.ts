@@ -205,6 +205,23 @@ describe('Supervisor pipeline', () => {
     expect(a.answers.at(-1)!.meta.circuit_breaker_state).toBe('open')
   })
 
+  it('does not open the breaker for one failed multiplexed request, but does after five failed requests', () => {
+    const h = harness()
+    const a = new Answers()
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 4; i++) h.sup.submit(h.request(marketBody(`ok-${round}-${i}`)), a)
+      h.upstream.succeedAll()
+    }
+    for (let i = 0; i < 4; i++) h.sup.submit(h.request(marketBody(`x-${i}`)), a)
+    h.upstream.failAsOneRequest('upstream_http_503')
+    expect(h.sup.breakerState).toBe('closed')
+    for (let r = 0; r < 4; r++) {
+      h.sup.submit(h.request(marketBody(`y-${r}`)), a)
+      h.upstream.failAsOneRequest('upstream_http_503')
+    }
+    expect(h.sup.breakerState).toBe('open')
+  })
+
   it('answers an aborted request with TSFM_ABORTED and lets the shared flight go on', () => {
     const h = harness()
     const a = new Answers()
