@@ -30,7 +30,6 @@
  *        [--no-save]
  */
 import { fork } from 'node:child_process'
-import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { performance } from 'node:perf_hooks'
@@ -45,6 +44,7 @@ import { forecastBody, forecastBodyText } from './forecast-bodies.js'
 import type { LoadResult, LoadSpec } from './load-client.js'
 import { startNodeHttpServer } from './node-http-server.js'
 import { saveResults } from './results.js'
+import { closedPort } from '../load/ports.js'
 
 type ServerName = 'fastify' | 'node:http' | 'fastify (baseline)'
 type Scenario = 'hit' | 'fallback'
@@ -102,15 +102,6 @@ function parseArgs(argv: readonly string[]): Args {
     baseline: baseline === undefined ? null : resolve(baseline),
     save: !argv.includes('--no-save'),
   }
-}
-
-/** A port on 127.0.0.1 with nobody listening: every connection to it is refused. */
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
 }
 
 /** What a build provides to start a daemon: this one's modules, or another checkout's. */

@@ -26,7 +26,6 @@
  *
  *   node dist/perf/supervisor/answer.bench.js [--calls 20000]
  */
-import { createServer } from 'node:net'
 import { bench, do_not_optimize, group, run, summary } from 'mitata'
 import { Mailbox } from '../../src/actor/mailbox.js'
 import { DEFAULTS } from '../../src/config/defaults.js'
@@ -41,6 +40,7 @@ import { startSimulator } from '../../src/sim/index.js'
 import { reanswer, type AnswerState, type Timings } from '../../src/supervisor/answer.js'
 import { forecastBody } from '../http/forecast-bodies.js'
 import { saveResults } from '../http/results.js'
+import { closedPort } from '../load/ports.js'
 
 const argv = process.argv.slice(2)
 const callsArg = argv.indexOf('--calls')
@@ -73,14 +73,6 @@ async function percentiles(fn: (i: number) => Promise<unknown>, calls: number): 
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
 }
 
 function expectAnswer(r: ForecastResponse, cacheHit: boolean, reason: FallbackReason | null): void {

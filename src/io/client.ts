@@ -1,5 +1,5 @@
 import { Pool, type Dispatcher } from 'undici'
-import type { Clock } from '../clock/clock.js'
+import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { AdapterConfig } from '../config/types.js'
 import { classifyError, classifyStatus, INVALID_PAYLOAD, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
 import { KeepAliveCap } from './keepalive.js'
@@ -33,6 +33,34 @@ export interface VersionResult {
 const ERROR_BODY_LIMIT = 64 * 1024
 
 class BodyTooLarge extends Error {}
+
+/**
+ * The one AbortController of an HTTP attempt (SPEC §4: deadlines are plain numbers; only the
+ * request itself is aborted), fired by the clock after `timeoutMs`; `timedOut` tells a timeout
+ * from any other abort or network error.
+ */
+class AttemptTimer {
+  readonly #controller = new AbortController()
+  readonly #clock: Clock
+  readonly #handle: TimerHandle
+  timedOut = false
+
+  constructor(clock: Clock, timeoutMs: number) {
+    this.#clock = clock
+    this.#handle = clock.setTimeout(() => {
+      this.timedOut = true
+      this.#controller.abort()
+    }, timeoutMs)
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  clear(): void {
+    this.#clock.clearTimeout(this.#handle)
+  }
+}
 
 async function readText(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = []
@@ -99,19 +127,14 @@ export class TollamaClient {
   /** POST one forecast body; `maxBytes` bounds the answer read into memory. */
   async forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number): Promise<ForecastResult> {
     if (this.#closed) return failed(UNAVAILABLE)
-    const ac = new AbortController()
-    let timedOut = false
-    const timer = this.#clock.setTimeout(() => {
-      timedOut = true
-      ac.abort()
-    }, timeoutMs)
+    const attempt = new AttemptTimer(this.#clock, timeoutMs)
     try {
       const res = await this.#pool.request({
         method: 'POST',
         path: this.#prefix + path,
         headers: this.#headers,
         body,
-        signal: ac.signal,
+        signal: attempt.signal,
       })
       const status = res.statusCode
       if (status >= 200 && status < 300) {
@@ -132,9 +155,9 @@ export class TollamaClient {
       if (verdict === ROUTE_MISSING) return { kind: ROUTE_MISSING }
       return failed(verdict, parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null, this.#clock.now()))
     } catch (e) {
-      return failed(classifyError(e, timedOut))
+      return failed(classifyError(e, attempt.timedOut))
     } finally {
-      this.#clock.clearTimeout(timer)
+      attempt.clear()
       this.#keepAlive.trim()
     }
   }
@@ -142,14 +165,9 @@ export class TollamaClient {
   /** `GET /api/version`: tollama's cheap liveness probe. Never rejects. */
   async version(timeoutMs: number): Promise<VersionResult> {
     if (this.#closed) return { outcome: UNAVAILABLE.reason, version: null }
-    const ac = new AbortController()
-    let timedOut = false
-    const timer = this.#clock.setTimeout(() => {
-      timedOut = true
-      ac.abort()
-    }, timeoutMs)
+    const attempt = new AttemptTimer(this.#clock, timeoutMs)
     try {
-      const res = await this.#pool.request({ method: 'GET', path: this.#prefix + '/api/version', headers: this.#getHeaders, signal: ac.signal })
+      const res = await this.#pool.request({ method: 'GET', path: this.#prefix + '/api/version', headers: this.#getHeaders, signal: attempt.signal })
       const text = await readText(res.body, ERROR_BODY_LIMIT)
       if (res.statusCode !== 200) {
         const verdict = classifyStatus(res.statusCode, null)
@@ -164,9 +182,9 @@ export class TollamaClient {
       }
       return { outcome: 'ok', version }
     } catch (e) {
-      return { outcome: classifyError(e, timedOut).reason, version: null }
+      return { outcome: classifyError(e, attempt.timedOut).reason, version: null }
     } finally {
-      this.#clock.clearTimeout(timer)
+      attempt.clear()
       this.#keepAlive.trim()
     }
   }

@@ -1,23 +1,14 @@
 import { execFile, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { distFile } from '../../src/paths.js'
 import { call } from '../helpers/daemon.js'
 import { probabilities } from '../helpers/request-bodies.js'
+import { closedPort } from '../../perf/load/ports.js'
 
 const run = promisify(execFile)
 const CLI = distFile('src/cli.js')
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const port = (srv.address() as { port: number }).port
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
 
 describe('tsfm-runner CLI', () => {
   it('serves with no tollama running: ready, and forecasts from the baseline saying the upstream is unreachable', async () => {
