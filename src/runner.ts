@@ -39,8 +39,8 @@ export interface ForecastOptions {
   /** Aborting answers the request at once with a TSFM_ABORTED rejection. */
   readonly signal?: AbortSignal
   /**
-   * `high` requests go first in a cycle; for single requests it is recorded for future hedging
-   * (SPEC §7's optional hedging is not implemented yet).
+   * `high`: when upstream slots are scarce, this request's market is served before other waiting
+   * markets (FIFO among high ones). `normal` and `low` are served FIFO.
    */
   readonly priority?: 'high' | 'normal' | 'low'
 }
@@ -134,7 +134,7 @@ export class Runner {
     if (signal?.aborted === true) return Promise.reject(new TsfmError('TSFM_ABORTED', 'the request was aborted by its caller'))
     return new Promise<ForecastResponse>((resolve, reject) => {
       const sink = new PromiseSink(resolve, reject)
-      const waiter = this.#sup.submit(req, sink)
+      const waiter = this.#sup.submit(req, sink, opts?.priority === undefined ? undefined : { priority: opts.priority })
       if (signal !== undefined && waiter.state !== 'done') sink.watch(signal, this.#sup, waiter)
     })
   }

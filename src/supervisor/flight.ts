@@ -25,6 +25,8 @@ export class Waiter implements Timed {
   flight: Flight | null = null
   /** Caller's context, returned untouched with the answer (e.g. the cycle index). */
   tag: number
+  /** Asked for high priority (`runner.forecast(req, { priority: 'high' })`). */
+  high = false
 
   constructor(
     readonly sink: AnswerSink,
@@ -55,6 +57,8 @@ export class Flight implements Timed {
   ticket = 0
   /** The breaker permit this flight's upstream call holds, or null. */
   permit: number | null = null
+  /** Its first waiter asked for high priority: served first when markets wait for slots. */
+  high = false
   /** In baseline-only mode: this flight is one of the `probe_every_n_requests` probes. */
   probe = false
   /** The flight has already given the mode machine its one event. */

@@ -30,7 +30,9 @@ export type AdmitResult = 'dispatch' | 'queued' | 'full'
  * - At most `perMarket` flights of one market hold an upstream slot at once.
  * - At most `global` flights hold a slot in total (`perf.worker_concurrency`).
  * - Waiting markets are served FIFO through a ready queue of cells (a cell re-enters at the tail
- *   after each dispatch), so one busy market cannot starve the others.
+ *   after each dispatch), so one busy market cannot starve the others. Cells whose next flight
+ *   is high priority wait in a second queue served first (`runner.forecast(req, { priority:
+ *   'high' })`); normal ones still leave by their queue timeout if high traffic never pauses.
  * - A cell with nothing queued and nothing in flight is retired at once, so memory follows the
  *   markets active now, not every market ever seen; retired cells are recycled through a small
  *   free list to spare the allocator.
@@ -38,6 +40,7 @@ export type AdmitResult = 'dispatch' | 'queued' | 'full'
 export class MarketTable {
   readonly #cells = new Map<string, MarketCell>()
   readonly #ready = new Queue<MarketCell>()
+  readonly #readyHigh = new Queue<MarketCell>()
   readonly #free: MarketCell[] = []
   #inflight = 0
   #queued = 0
@@ -66,7 +69,8 @@ export class MarketTable {
 
   /**
    * Admit `flight` for its market: `dispatch` (a slot is free and nobody is ahead: the caller
-   * must call `take(flight)` and send it), `queued` (it waits; `next()` will hand it out), or
+   * must call `take(flight)` and send it), `queued` (it waits, in state `queued`; `next()` will
+   * hand it out), or
    * `full` (the market's mailbox is full: the caller answers `mailbox_full`).
    */
   admit(flight: Flight): AdmitResult {
@@ -77,7 +81,7 @@ export class MarketTable {
       cell.id = id
       this.#cells.set(id, cell)
     }
-    if (cell.live === 0 && cell.inflight < this.perMarket && this.#inflight < this.global && this.#ready.size === 0) {
+    if (cell.live === 0 && cell.inflight < this.perMarket && this.#inflight < this.global && this.#ready.size === 0 && this.#readyHigh.size === 0) {
       return 'dispatch'
     }
     if (cell.queue.size >= cell.queue.capacity) this.#compact(cell)
@@ -85,6 +89,7 @@ export class MarketTable {
       this.#retireIfIdle(cell)
       return 'full'
     }
+    flight.state = 'queued'
     cell.live++
     this.#queued++
     if (!cell.ready && cell.inflight < this.perMarket) this.#enqueueReady(cell)
@@ -126,8 +131,8 @@ export class MarketTable {
    * slots; undefined when the global limit is reached or nothing is ready.
    */
   next(): Flight | undefined {
-    while (this.#inflight < this.global && this.#ready.size > 0) {
-      const cell = this.#ready.dequeue() as MarketCell
+    while (this.#inflight < this.global && (this.#readyHigh.size > 0 || this.#ready.size > 0)) {
+      const cell = (this.#readyHigh.size > 0 ? this.#readyHigh.dequeue() : this.#ready.dequeue()) as MarketCell
       cell.ready = false
       let flight: Flight | undefined
       while ((flight = cell.queue.shift()) !== undefined && flight.state !== 'queued') {
@@ -150,7 +155,13 @@ export class MarketTable {
 
   #enqueueReady(cell: MarketCell): void {
     cell.ready = true
-    this.#ready.enqueue(cell)
+    let head = cell.queue.peek()
+    while (head !== undefined && head.state !== 'queued') {
+      cell.queue.shift()
+      head = cell.queue.peek()
+    }
+    if (head !== undefined && head.high) this.#readyHigh.enqueue(cell)
+    else this.#ready.enqueue(cell)
   }
 
   #compact(cell: MarketCell): void {

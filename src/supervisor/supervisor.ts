@@ -39,6 +39,8 @@ export interface SubmitOptions {
   readonly deadline?: number
   /** Returned untouched on the Waiter (the cycle uses it for the request's index). */
   readonly tag?: number
+  /** `high`: served before other waiting markets when upstream slots are scarce. */
+  readonly priority?: 'high' | 'normal' | 'low'
 }
 
 type Listener<E> = (event: E) => void
@@ -164,6 +166,7 @@ export class Supervisor {
       return waiter
     }
     this.#open++
+    waiter.high = opts?.priority === 'high'
     this.#post(SUBMIT, waiter, null, req, null, 0, null)
     return waiter
   }
@@ -352,6 +355,7 @@ export class Supervisor {
     }
     const flight = new Flight(key, req, waiter.deadline, false)
     flight.enqueuedAt = waiter.arrivedAt
+    flight.high = waiter.high
     this.#flights.set(key, flight)
     this.#join(flight, waiter)
     this.#start(flight)
@@ -389,7 +393,6 @@ export class Supervisor {
       this.#dispatch(flight)
       return
     }
-    flight.state = 'queued'
     this.#queueTimers.schedule(flight, this.#clock.now() + this.#queueTimeoutMs)
     this.#metrics.mailboxDepth.set(this.#markets.queued)
   }

@@ -191,6 +191,22 @@ describe('Supervisor pipeline', () => {
     expect(a.answers).toHaveLength(10)
   })
 
+  it('serves a waiting high-priority market before the other waiting markets', () => {
+    const h = harness({ tsfm: { perf: { worker_concurrency: 1, queue_timeout_ms: 10_000 }, adapter: { deadline_budget_ms: 60_000 } } })
+    const a = new Answers()
+    h.sup.submit(h.request(marketBody('first')), a)
+    h.sup.submit(h.request(marketBody('normal-1')), a)
+    h.sup.submit(h.request(marketBody('normal-2')), a)
+    h.sup.submit(h.request(marketBody('urgent')), a, { priority: 'high' })
+    const order: string[] = []
+    for (let i = 0; i < 4; i++) {
+      const [job] = h.upstream.pending
+      order.push(job!.series_id)
+      h.upstream.succeed(job!)
+    }
+    expect(order).toEqual(['first', 'urgent', 'normal-1', 'normal-2'])
+  })
+
   it('opens the breaker after five consecutive failures and answers circuit_breaker_open without calling upstream', () => {
     const h = harness()
     const a = new Answers()
