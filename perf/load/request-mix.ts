@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/sim/prng.js'
 /**
  * The request mix of a load run: request i asks for key `keyOf(i)`, and every request of one key
  * has the same body (so the daemon's cache and single-flight see real repeats). Keys are markets
@@ -28,17 +29,8 @@ export interface MixOptions {
 /** Series shapes shared by the keys (key k uses shape k mod SHAPES). */
 const SHAPES = 16
 
-/** mulberry32: a small, fast, seedable PRNG (deterministic mixes across runs and machines). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seedable PRNG (mulberry32, shared with the simulator): deterministic mixes across runs and machines. */
+export const prng = seededRandom
 
 /** A price path in (0.02, 0.98), 4 decimals: a slow wave plus a seeded random walk. */
 export function priceSeries(shape: number, points: number, seed = 1): number[] {

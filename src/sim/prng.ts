@@ -18,3 +18,9 @@ export class Prng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
+
+/** The same generator as a plain function, for code that takes a `random: () => number`. */
+export function seededRandom(seed: number): () => number {
+  const p = new Prng(seed)
+  return () => p.next()
+}

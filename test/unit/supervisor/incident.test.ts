@@ -3,20 +3,12 @@ import { ManualClock } from '../../../src/clock/manual-clock.js'
 import { DEFAULTS } from '../../../src/config/defaults.js'
 import { CircuitBreaker, type BreakerTransition } from '../../../src/supervisor/breaker.js'
 import { ModeMachine, type ModeTransition } from '../../../src/supervisor/mode.js'
+import { seededRandom } from '../../../src/sim/prng.js'
 
 const MIN = 60_000
 
-/** A small seeded PRNG (mulberry32), so the simulated upstream fails the same way on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Seeded (mulberry32), so the simulated upstream fails the same way on every run. */
+const seeded = seededRandom
 
 /**
  * The blueprint's incident profile through the breaker and the mode machine wired the way the
