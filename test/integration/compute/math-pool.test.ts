@@ -105,6 +105,21 @@ describe('MathPool inline threshold', () => {
     await out.until(7)
     expect(pool.stats()).toMatchObject({ batches: 1, inlineBatches: 1, jobs: 7 })
   })
+
+  it('answers the first jobs of a turn at once, and leaves the rest of a big turn to the threads', async () => {
+    const before = pool.stats()
+    const now = [0, 1, 2, 3, 4].map(() => pool.tryInline(EWMA))
+    // Below the threshold of 4 a turn runs inline anyway: three answers now, then null.
+    expect(now.map((r) => r !== null)).toEqual([true, true, true, false, false])
+    for (const r of now.slice(0, 3)) expect(sameResult(r as never, computeJob(EWMA))).toBe(true)
+    const answered = out.tickets.length
+    for (let t = 0; t < 6; t++) submit(pool, 500 + t, EWMA)
+    await out.until(answered + 6)
+    expect(pool.stats().batches - before.batches).toBe(1)
+    expect(pool.stats().queued).toBe(0)
+    await nextTurn()
+    expect(pool.tryInline(EWMA)).not.toBeNull()
+  })
 })
 
 describe('MathPool close', () => {
@@ -177,28 +192,3 @@ describe('MathPool start-up and errors', () => {
   })
 })
 
-describe('MathPool.tryInline', () => {
-  const out = new Collector()
-  let pool: MathPool
-
-  beforeAll(async () => {
-    pool = await MathPool.start({ threads: 1, inlineThreshold: 4, sink: out.sink })
-  })
-  afterAll(async () => {
-    await pool.close()
-  })
-
-  it('answers the first jobs of a turn at once, and leaves the rest of a big turn to the threads', async () => {
-    const before = pool.stats()
-    const now = [0, 1, 2, 3, 4].map(() => pool.tryInline(EWMA))
-    // Below the threshold of 4 a turn runs inline anyway: three answers now, then null.
-    expect(now.map((r) => r !== null)).toEqual([true, true, true, false, false])
-    for (const r of now.slice(0, 3)) expect(sameResult(r as never, computeJob(EWMA))).toBe(true)
-    for (let t = 0; t < 6; t++) submit(pool, 500 + t, EWMA)
-    await out.until(6)
-    expect(pool.stats().batches - before.batches).toBe(1)
-    expect(pool.stats().queued).toBe(0)
-    await nextTurn()
-    expect(pool.tryInline(EWMA)).not.toBeNull()
-  })
-})
