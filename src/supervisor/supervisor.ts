@@ -521,13 +521,7 @@ export class Supervisor {
       this.#answerAll(flight, answer)
       return this.#finish(flight)
     }
-    if (flight.state === 'fallback') {
-      if (band.ok) {
-        flight.band = band.values
-        flight.bandWarnings = band.warnings
-      }
-      return this.#answerFlightFallback(flight, band)
-    }
+    if (flight.state === 'fallback') return this.#answerFlightFallback(flight, band)
   }
 
   /** A flight-wide fallback: every waiter gets the baseline with `reason`. */
@@ -537,16 +531,9 @@ export class Supervisor {
     flight.fallbackCacheable = cacheable
     this.#count(reason)
     if (flight.background && !cacheable) return this.#finish(flight)
-    if (flight.band !== null) return this.#answerFlightFallback(flight, { ok: true, values: flight.band, warnings: flight.bandWarnings })
     const math = this.#math as MathPort
-    const now = math.tryBaseline(flight.req)
-    if (now !== null) {
-      if (now.ok) {
-        flight.band = now.values
-        flight.bandWarnings = now.warnings
-      }
-      return this.#answerFlightFallback(flight, now)
-    }
+    const now = keptBand(flight) ?? math.tryBaseline(flight.req)
+    if (now !== null) return this.#answerFlightFallback(flight, now)
     const ticket = this.#tickets.issue(flight)
     flight.ticket = ticket
     math.baseline(ticket, flight.req)
@@ -560,7 +547,12 @@ export class Supervisor {
     this.#finish(flight)
   }
 
+  /** Every baseline answer is built here; the flight keeps its band for any later fallback. */
   #baselineAnswer(flight: Flight, band: BandResult, reason: FallbackReason, timings: Timings): ForecastResponse {
+    if (band.ok && flight.band === null) {
+      flight.band = band.values
+      flight.bandWarnings = band.warnings
+    }
     const values = band.ok ? band.values : emergencyBand(flight.req, this.#minWidth, this.#maxWidth)
     return buildAnswer(
       flight.req,
@@ -597,15 +589,10 @@ export class Supervisor {
    */
   #fallbackWaiter(waiter: Waiter, reason: FallbackReason): void {
     const flight = waiter.flight as Flight
-    const band = flight.band !== null ? { ok: true, values: flight.band, warnings: flight.bandWarnings } : (this.#math as MathPort).baselineNow(flight.req)
-    this.#answerFallback(waiter, flight, reason, band)
+    this.#answerFallback(waiter, flight, reason, keptBand(flight) ?? (this.#math as MathPort).baselineNow(flight.req))
   }
 
   #answerFallback(waiter: Waiter, flight: Flight, reason: FallbackReason, band: BandResult): void {
-    if (band.ok && flight.band === null) {
-      flight.band = band.values
-      flight.bandWarnings = band.warnings
-    }
     const timings = this.#timings(waiter, flight.queueMs, flight.state === 'upstream' ? this.#clock.now() - flight.dispatchedAt : flight.upstreamMs)
     this.#answer(waiter, this.#baselineAnswer(flight, band, band.ok ? reason : 'baseline_error', timings))
   }
@@ -740,6 +727,11 @@ export class Supervisor {
 }
 
 const EMPTY = new Float64Array(0)
+
+/** The baseline band a flight already computed, or null. */
+function keptBand(flight: Flight): BandResult | null {
+  return flight.band === null ? null : { ok: true, values: flight.band, warnings: flight.bandWarnings }
+}
 
 function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000
