@@ -111,7 +111,7 @@ export class MarketTable {
     cell.live--
     this.#queued--
     // The dead entry stays in the ring until it reaches the head or a compaction.
-    while (cell.queue.size > 0 && (cell.queue.peek() as Flight).state !== 'queued') cell.queue.shift()
+    dropAnswered(cell)
     this.#retireIfIdle(cell)
   }
 
@@ -134,10 +134,8 @@ export class MarketTable {
     while (this.#inflight < this.global && (this.#readyHigh.size > 0 || this.#ready.size > 0)) {
       const cell = (this.#readyHigh.size > 0 ? this.#readyHigh.dequeue() : this.#ready.dequeue()) as MarketCell
       cell.ready = false
-      let flight: Flight | undefined
-      while ((flight = cell.queue.shift()) !== undefined && flight.state !== 'queued') {
-        /* skip entries answered while they waited */
-      }
+      dropAnswered(cell)
+      const flight = cell.queue.shift()
       if (flight === undefined) {
         this.#retireIfIdle(cell)
         continue
@@ -155,12 +153,8 @@ export class MarketTable {
 
   #enqueueReady(cell: MarketCell): void {
     cell.ready = true
-    let head = cell.queue.peek()
-    while (head !== undefined && head.state !== 'queued') {
-      cell.queue.shift()
-      head = cell.queue.peek()
-    }
-    if (head !== undefined && head.high) this.#readyHigh.enqueue(cell)
+    dropAnswered(cell)
+    if (cell.queue.peek()?.high === true) this.#readyHigh.enqueue(cell)
     else this.#ready.enqueue(cell)
   }
 
@@ -177,3 +171,12 @@ export class MarketTable {
 }
 
 function noop(): void {}
+
+/** Shift the entries at the head of a cell's mailbox that were answered while they waited. */
+function dropAnswered(cell: MarketCell): void {
+  let head = cell.queue.peek()
+  while (head !== undefined && head.state !== 'queued') {
+    cell.queue.shift()
+    head = cell.queue.peek()
+  }
+}
