@@ -11,8 +11,8 @@ import type { FastifyReply } from 'fastify'
  * this 2-core machine is what the load generator and the daemon compete for. Measured with
  * perf/http/server-choice.ts (16 connections, 288-point cache hits, six alternating rounds
  * against the same build without it): median throughput ×1.47 (4 993–6 989 against 3 318–5 038
- * req/s), server CPU per request ×0.75 (143–160 against 179–198 µs). Fallback answers already
- * came out this way: they are computed in the math pool's end-of-turn flush.
+ * req/s), server CPU per request ×0.75 (143–160 against 179–198 µs). Every forecast answer
+ * goes this way, fallbacks included (their baseline is usually computed at once, inline).
  *
  * The cost is latency: an answer waits for the rest of its turn — nothing when the daemon is
  * idle, at most the turn's work under load (time the next answers would have waited anyway).
