@@ -55,6 +55,12 @@ const PROVIDER_MAX_CHARS = 64
 const MODEL_FIELD_MAX_CHARS = 256
 /** `model.params` is forwarded upstream as tollama `options`: small by nature. */
 export const MODEL_PARAMS_MAX_CHARS = 16_384
+/**
+ * ...and shallow: tollama's options are flat model settings. 16 KiB of JSON can nest ~8 000
+ * levels, deeper than the structured clone that carries a job to the I/O thread accepts
+ * (a RangeError; found by test/integration/http/fuzz.test.ts).
+ */
+export const MODEL_PARAMS_MAX_DEPTH = 32
 
 const EMPTY_SERIES: Readonly<Record<string, Float64Array>> = Object.freeze(Object.create(null) as Record<string, Float64Array>)
 const EMPTY_PARAMS: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null) as Record<string, unknown>)
@@ -473,7 +479,27 @@ function readParams(v: unknown, base: string): Readonly<Record<string, unknown>>
     throw reject('TSFM_MODEL', base, 'model.params', `must serialise to at most ${MODEL_PARAMS_MAX_CHARS} characters, got ${text.length}`)
   }
   // A detached copy: later mutation by an embedding caller cannot change a cached answer's key.
-  return JSON.parse(text) as Record<string, unknown>
+  const copy = JSON.parse(text) as Record<string, unknown>
+  const depth = nestingDepth(copy)
+  if (depth > MODEL_PARAMS_MAX_DEPTH) {
+    throw reject('TSFM_MODEL', base, 'model.params', `must nest at most ${MODEL_PARAMS_MAX_DEPTH} levels deep, got ${depth}`)
+  }
+  return copy
+}
+
+/** Levels of objects and arrays in parsed JSON (`{}` is 1), without recursion. */
+function nestingDepth(root: object): number {
+  let max = 0
+  const stack: [unknown, number][] = [[root, 1]]
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top
+    if (depth > max) max = depth
+    for (const k in v as object) {
+      const child = (v as Record<string, unknown>)[k]
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+    }
+  }
+  return max
 }
 
 function readSegment(v: unknown, rel: string, base: string): string | null {

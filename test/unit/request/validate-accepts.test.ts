@@ -235,6 +235,14 @@ describe('validateForecastRequest accepts', () => {
     expect(v.model.params).toEqual({ temperature: 0.5, nested: { k: [1, 2] } })
   })
 
+  it('model.params nested exactly 32 levels deep (the limit)', () => {
+    const body = minimalBody()
+    let deep: unknown = 1
+    for (let i = 0; i < 31; i++) deep = [deep]
+    body['model'] = { params: { deep } }
+    expect(accept(body).model.params).toEqual({ deep })
+  })
+
   it('a covariate name that is not an identifier', () => {
     const body = minimalBody(2)
     body['x_past'] = { 'bid ask': [1, 2], constructor: [3, 4] }

@@ -36,6 +36,12 @@ function set(key: string, v: unknown) {
     b[key] = v
   }
 }
+/** `levels` arrays, one inside the other. */
+function nested(levels: number): unknown {
+  let v: unknown = 1
+  for (let i = 0; i < levels; i++) v = [v]
+  return v
+}
 function drop(key: string) {
   return (b: Record<string, unknown>) => {
     delete b[key]
@@ -245,6 +251,13 @@ const cases: Case[] = [
     code: 'TSFM_MODEL',
     path: 'model.params',
     value: 20_011,
+  },
+  {
+    name: 'params nested 33 levels deep',
+    mutate: set('model', { params: { k: nested(32) } }),
+    code: 'TSFM_MODEL',
+    path: 'model.params',
+    value: 33,
   },
 
   // ---- segments ----------------------------------------------------------------------
