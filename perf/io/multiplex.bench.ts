@@ -109,7 +109,7 @@ console.log(`individual  : ${individual.requests} requests, ${individual.ms.toFi
 console.log(`multiplexed : ${multiplexed.requests} requests, ${multiplexed.ms.toFixed(0)} ms, ${multiplexed.seriesPerS.toFixed(1)} series/s (${multiplexed.ok} ok)`)
 console.log(`ratio       : ${ratio.toFixed(1)}× (required ≥ ${REQUIRED_RATIO}×) ${ratio >= REQUIRED_RATIO ? 'PASS' : 'FAIL'}\n`)
 
-// ---- 2. the comlink hop per job ------------------------------------------------------------
+// ---- 2. the thread hop per job -------------------------------------------------------------
 
 /** Deadline inside the post-processing budget: no attempt fits, the actor answers at once. */
 const instant = (): UpstreamJob => job(sharedNow() + DEFAULTS.adapter.postprocess_budget_ms - 1, 1200)

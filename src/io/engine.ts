@@ -10,7 +10,8 @@ import { Warmup } from './warmup.js'
 
 /**
  * The I/O actor's logic, free of threads: jobs in, outcomes out. `io-actor.ts` runs it in its
- * own worker thread behind comlink; tests and benchmarks can also run it in-process.
+ * own worker thread (jobs in and outcomes out on its data port); tests and benchmarks can also
+ * run it in-process.
  *
  * Outcomes and request records are collected and handed to `onOutcomes` once per event-loop turn
  * (one message across the thread boundary per turn, however many jobs settled in it). Each job is

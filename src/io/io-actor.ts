@@ -2,13 +2,14 @@ import * as Comlink from 'comlink'
 import { parentPort, type MessagePort } from 'node:worker_threads'
 import { systemClock } from '../clock/clock.js'
 import { nodeEndpoint } from './comlink-node.js'
-import type { IoActorApi, IoActorConfig, IoPortMessage } from './actor-api.js'
+import type { IoActorApi, IoActorConfig, IoJobsMessage, IoPortMessage } from './actor-api.js'
 import { IoEngine } from './engine.js'
 import type { UpstreamOutcome, UpstreamRequestRecord } from './types.js'
 
 /**
  * Worker-thread entry of the I/O actor (SPEC §7): owns the undici pool and the multiplexer
- * (engine.ts) and speaks comlink to the supervisor's host (io-host.ts). Deadlines arrive as
+ * (engine.ts); it answers the host's control calls (io-host.ts) through comlink and takes jobs
+ * and sends outcomes on the data port `init` hands it (actor-api.ts). Deadlines arrive as
  * numbers on the shared clock (`performance.timeOrigin + performance.now()`), comparable here.
  */
 
@@ -27,7 +28,7 @@ const api: IoActorApi = {
   init(cfg: IoActorConfig, p: MessagePort): void {
     if (engine !== null) throw new Error('I/O actor already initialised')
     port = p
-    engine = new IoEngine({
+    const e = new IoEngine({
       adapter: cfg.adapter,
       clock: systemClock,
       onOutcomes: sendOutcomes,
@@ -36,10 +37,9 @@ const api: IoActorApi = {
         port?.postMessage(msg)
       },
     })
-    engine.start()
-  },
-  forecastBatch(jobs) {
-    engine!.submit(jobs)
+    engine = e
+    p.on('message', (jobs: IoJobsMessage) => e.submit(jobs))
+    e.start()
   },
   health(probe) {
     return engine!.health(probe)

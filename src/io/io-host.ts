@@ -6,14 +6,15 @@ import { TsfmError, quote } from '../errors.js'
 import type { Logger } from '../log.js'
 import { distFile } from '../paths.js'
 import { nodeEndpoint } from './comlink-node.js'
-import type { IoActorApi, IoPortMessage } from './actor-api.js'
+import type { IoActorApi, IoJobsMessage, IoPortMessage } from './actor-api.js'
 import { InflightTickets, type HeldTicket } from './inflight.js'
 import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
 
 /**
  * The main-thread side of the I/O actor: spawns the worker thread (io-actor.ts), sends it the
- * jobs of one event-loop turn in one comlink call (y copied into fresh buffers that are
- * transferred, not cloned), and hands every outcome to `sink` exactly once per ticket.
+ * jobs of one event-loop turn in one message on the data port (y copied into fresh buffers that
+ * are transferred, not cloned; control calls go through comlink, see actor-api.ts), and hands
+ * every outcome to `sink` exactly once per ticket.
  *
  * Supervision (SPEC §10): if the thread dies, every job it held fails at once with
  * `upstream_unavailable`, pending `health()`/`stats()` calls resolve with what the host knows,
@@ -75,6 +76,15 @@ function copyCovariates(x: Readonly<Record<string, Float64Array>>, transfer: Arr
     ;(out ??= {})[name] = v
   }
   return out ?? x
+}
+
+/** The buffers of a detached job (what its message transfers). */
+function buffersOf(job: UpstreamJob): ArrayBuffer[] {
+  const out = [job.y.buffer as ArrayBuffer]
+  if (job.y_ts !== null) out.push(job.y_ts.buffer as ArrayBuffer)
+  for (const name in job.x_past) out.push(job.x_past[name]!.buffer as ArrayBuffer)
+  for (const name in job.x_future) out.push(job.x_future[name]!.buffer as ArrayBuffer)
+  return out
 }
 
 /**
@@ -359,7 +369,31 @@ export class UpstreamActor {
     const transfer = this.#transfer
     this.#outbox = []
     this.#transfer = []
-    thread.remote.forecastBatch(Comlink.transfer(jobs, transfer)).catch(noop)
+    try {
+      const msg: IoJobsMessage = jobs
+      thread.port.postMessage(msg, transfer)
+    } catch (err) {
+      this.#postEach(thread, jobs, err)
+    }
+  }
+
+  /**
+   * The structured clone refused the turn's message (validation bounds what reaches it; this is
+   * the net under it, e.g. for an embedding caller's exotic `params`). Nothing was transferred:
+   * each job is sent alone, and only one that still cannot be sent fails, as unavailable.
+   */
+  #postEach(thread: Thread, jobs: readonly UpstreamJob[], err: unknown): void {
+    this.#log?.error({ err, jobs: jobs.length }, 'the I/O thread refused a message of jobs; sending them one by one')
+    const batchId = --lastHostBatchId
+    for (const job of jobs) {
+      try {
+        const msg: IoJobsMessage = [job]
+        thread.port.postMessage(msg, buffersOf(job))
+      } catch {
+        const held = this.#inflight.take(job.ticket)
+        if (held !== undefined) this.#sink(fail(job.ticket, 'upstream_unavailable', this.#clock.now() - held.submittedAt, batchId))
+      }
+    }
   }
 
   /** A comlink call that settles with `fallback()` if the thread is down or dies meanwhile. */

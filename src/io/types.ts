@@ -3,8 +3,9 @@ import type { UpstreamFailureReason } from '../reasons.js'
 
 /**
  * The message protocol between the supervisor (main thread) and the I/O actor (its own worker
- * thread, reached through comlink). Jobs and outcomes cross the thread boundary in batches
- * (one message per event-loop turn each way), never one promise per job.
+ * thread: control calls through comlink, jobs and outcomes on a data port, actor-api.ts). Jobs
+ * and outcomes cross the thread boundary in batches (one message per event-loop turn each way),
+ * never one promise per job.
  */
 
 /** One market's upstream forecast job. */

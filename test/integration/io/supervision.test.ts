@@ -92,6 +92,23 @@ describe('I/O thread supervision', () => {
     expect((await stats).restarts).toBe(1)
   })
 
+  it('fails only the job the thread cannot be sent, and serves the rest of its turn', async () => {
+    sim = await startSimulator({ port: 0, latencyFixedMs: 2 })
+    h = await Harness.start(sim.url)
+    // Deeper than the structured clone goes (validation refuses such params; an embedding caller
+    // handing the actor a job directly is what this net is for).
+    let deep: unknown = 0
+    for (let i = 0; i < 20_000; i++) deep = [deep]
+    const jobs = h.submit({}, { params: { deep } }, {})
+    const out = await h.wait(jobs)
+    expect(out.map(verdict)).toEqual([
+      { reason: 'ok', attempts: 1 },
+      { reason: 'upstream_unavailable', attempts: 0 },
+      { reason: 'ok', attempts: 1 },
+    ])
+    expect(h.actor.alive).toBe(true)
+  })
+
   it('fails a job with deadline_exceeded when its deadline passes with no outcome', async () => {
     h = await Harness.start('http://127.0.0.1:9', {}, { workerFile: SILENT })
     const start = sharedNow()
