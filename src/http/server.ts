@@ -52,6 +52,10 @@ export async function buildServer(opts: ServerOptions) {
     loggerInstance: logger,
     // Our own onResponse hook writes one line per request, at debug level only (SPEC §8).
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: fastify would build one (a pino child with the request id)
+    // for every request, and we log per request only at debug level, from onResponse. The one
+    // request-scoped line (an unexpected error) names the request id itself.
+    childLoggerFactory: (parent) => parent,
     bodyLimit: server.body_limit_bytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -130,7 +134,7 @@ export async function buildServer(opts: ServerOptions) {
 
   app.setErrorHandler((err: FastifyError | TsfmError, req, reply) => {
     const e = toTsfmError(err)
-    if (e.status >= 500 && e.code === 'TSFM_INTERNAL') req.log.error({ err }, 'unexpected error answering a request')
+    if (e.status >= 500 && e.code === 'TSFM_INTERNAL') logger.error({ err, reqId: req.id, url: req.url }, 'unexpected error answering a request')
     return sendError(reply, e)
   })
 
