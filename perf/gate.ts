@@ -11,8 +11,13 @@
  *  - degraded: every answer inside the 1.6 s deadline (20 % hangs + 10 % 503s upstream);
  *  - incident: baseline-only reached within the (time-compressed) 2 minutes, and kept.
  * Each check is the median of ≥ 3 short runs (the mux-off cycle, 8.7 s of serial simulator time
- * that varies < 1 % between runs, 2); a failing check is run once more and judged on that second
- * attempt, so one noisy run does not fail CI but a real regression (failing twice) does.
+ * that varies < 1 % between runs, 2; the overhead, 5 rounds); a failing check is run once more,
+ * after all the others, and judged on that second attempt, so one noisy run does not fail CI but
+ * a real regression (failing twice) does. The retry waits for the end because this machine's noise
+ * comes in spells: `node dist/perf/gate.js --only overhead` measured 1.0–1.2 ms and 1.7–2.9 ms
+ * of added p50 a few minutes apart on one build (a forecast through the daemon wakes four more
+ * idle threads than one sent straight to the simulator, and a wake-up's cost is what a busy
+ * host changes most), so an immediate retry would often land in the same spell.
  * Prints a table, writes perf/results/gate.json, exits 1 on failure.
  *
  * Run: make bench-gate   (node dist/perf/gate.js [--only cycle,overhead,...])
@@ -36,7 +41,7 @@ interface Check {
 
 const CHECKS: readonly Check[] = [
   { name: 'cycle', run: async () => (await runTopN({ runsOn: 3, runsOff: 2, singles: false, stockOff: false })).criteria },
-  { name: 'overhead', run: async () => (await runOverhead({ pairs: 150, rounds: 3, blocks: 0, blockRequests: 0, compareOff: false })).criteria },
+  { name: 'overhead', run: async () => (await runOverhead({ pairs: 150, rounds: 5, blocks: 0, blockRequests: 0, compareOff: false })).criteria },
   { name: 'steady', run: async () => (await runSteady(3)).criteria },
   { name: 'mixed', run: async () => (await runMixed(3)).criteria },
   { name: 'degraded', run: async () => (await runDegraded(3)).criteria },
@@ -68,16 +73,17 @@ async function main(argv: string[]): Promise<number> {
   const t0 = performance.now()
   const results: { name: string; attempts: Attempt[] }[] = []
   for (const check of checks) {
-    const attempts = [await attempt(check)]
-    const first = attempts[0] as Attempt
+    const first = await attempt(check)
     console.log(`gate ${check.name}: ${first.pass ? 'pass' : 'FAIL'} (${(first.ms / 1000).toFixed(1)} s)${first.error === null ? '' : ` — ${first.error}`}`)
-    if (!first.pass) {
-      console.log(`gate ${check.name}: running it once more`)
-      const second = await attempt(check)
-      attempts.push(second)
-      console.log(`gate ${check.name}: ${second.pass ? 'pass' : 'FAIL'} on the second attempt (${(second.ms / 1000).toFixed(1)} s)${second.error === null ? '' : ` — ${second.error}`}`)
-    }
-    results.push({ name: check.name, attempts })
+    results.push({ name: check.name, attempts: [first] })
+  }
+  for (const r of results) {
+    if ((r.attempts[0] as Attempt).pass) continue
+    const check = checks.find((c) => c.name === r.name) as Check
+    console.log(`gate ${check.name}: running it once more`)
+    const second = await attempt(check)
+    r.attempts.push(second)
+    console.log(`gate ${check.name}: ${second.pass ? 'pass' : 'FAIL'} on the second attempt (${(second.ms / 1000).toFixed(1)} s)${second.error === null ? '' : ` — ${second.error}`}`)
   }
   const totalS = (performance.now() - t0) / 1000
   const rows: string[][] = []

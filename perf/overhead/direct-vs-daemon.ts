@@ -35,7 +35,7 @@ import { runPrefix } from '../profiles/normal-load.js'
 
 export const OVERHEAD = {
   pairs: 200,
-  rounds: 3,
+  rounds: 5,
   concurrency: 16,
   blocks: 3,
   blockRequests: 1500,
@@ -45,6 +45,7 @@ export const OVERHEAD = {
 
 const HEADERS = { 'content-type': 'application/json' }
 const SHAPES = 16
+const WARM_SEQUENTIAL = 300
 
 interface Path {
   readonly name: string
@@ -57,9 +58,12 @@ interface Path {
 }
 
 async function send(p: Path, i: number): Promise<{ ms: number; problem: string | null }> {
+  // The body is assembled before the clock starts: the load generator's own work (a daemon body
+  // is a template filled per request, a direct one a prepared buffer) is not the daemon's latency.
+  const body = p.body(i)
   const t0 = performance.now()
   try {
-    const res = await p.pool.request({ path: p.path, method: 'POST', headers: HEADERS, body: p.body(i) })
+    const res = await p.pool.request({ path: p.path, method: 'POST', headers: HEADERS, body })
     const text = await res.body.text()
     return { ms: performance.now() - t0, problem: p.check(res.statusCode, text, i) }
   } catch (e) {
@@ -87,7 +91,11 @@ function daemonPath(name: string, url: string, connections: number): Path {
     name,
     pool: new Pool(url, { connections, pipelining: 1 }),
     path: '/tsfm/forecast',
-    body: (i) => mix.body(i),
+    // As bytes, like the direct bodies: a string would be encoded inside the timed request.
+    body(i) {
+      const b = mix.body(i)
+      return typeof b === 'string' ? Buffer.from(b) : b
+    },
     check(status, text, i) {
       const v: Verdict = checkResponse(status, text, { marketId: mix.marketId(i), horizon: DEFAULT_HORIZON, quantiles: DEFAULT_QUANTILES })
       if (v.kind === 'success') return v.cacheHit ? 'unexpected cache hit' : null
@@ -154,9 +162,13 @@ export async function runOverhead(opts: OverheadOptions): Promise<OverheadResult
       const off = await group.daemon(benchConfig(sim.url, { adapter: { batch_window_ms: 0 } }), 'daemon (batch window 0)')
       paths.push(daemonPath('daemon, batch window 0', off.url, c))
     }
-    // Warm-up, never counted: connections, JIT, the daemons' caches of compiled paths.
+    // Warm-up, never counted: connections, JIT, the daemons' caches of compiled paths — at the
+    // block concurrency, then one at a time as the latency rounds send (their code paths differ:
+    // a lone request is never multiplexed).
     let index = 0
     for (const p of paths) await block(p, (index += 2000) - 2000, 2000, c)
+    for (let i = 0; i < WARM_SEQUENTIAL; i++) for (const p of paths) await send(p, index + i)
+    index += WARM_SEQUENTIAL
 
     const lat = paths.map(() => [] as number[])
     const problems = paths.map(() => 0)
