@@ -1,36 +1,30 @@
 import { Pool, type Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../clock/clock.js'
 import type { AdapterConfig } from '../config/types.js'
-import { classifyError, classifyStatus, INVALID_PAYLOAD, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
+import { classifyError, classifyStatus, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
+import { ERROR_BODY_LIMIT, failed, ForecastExchange, type ForecastResult } from './exchange.js'
 import { KeepAliveCap } from './keepalive.js'
-import { errorDetail } from './parse.js'
-import { parseRetryAfter } from './retry.js'
 
 /**
- * The HTTP side of the I/O actor: one undici Pool per upstream origin, `request()` (not fetch),
- * every body consumed or destroyed, no global dispatcher (the host may be a trading app with its
- * own). Every call resolves — to an answer text or a typed failure — and never rejects; raw
- * error text and URLs stay in here.
+ * The HTTP side of the I/O actor: one undici Pool per upstream origin (no fetch), every body
+ * consumed or destroyed, no global dispatcher (the host may be a trading app with its own).
+ * Every call resolves — to an answer text or a typed failure — and never rejects; raw error
+ * text and URLs stay in here. Forecasts go through `dispatch` with a handler (exchange.ts);
+ * the rare health probe through `request()`.
  *
- * The only AbortController is the one on the HTTP request: it fires when the attempt's timeout
- * (already cut to the deadline by the caller) passes.
+ * The only abort is the one on the HTTP request: it fires when the attempt's timeout (already
+ * cut to the deadline by the caller) passes.
  */
 
 export type ForecastPath = '/api/forecast' | '/v1/forecast'
 
-export type ForecastResult =
-  | { readonly kind: 'ok'; readonly text: string }
-  | { readonly kind: 'failed'; readonly failure: Failure; readonly retryAfterMs: number | null }
-  | { readonly kind: typeof ROUTE_MISSING }
+export type { ForecastResult }
 
 export interface VersionResult {
   /** `ok`, or why the probe failed. */
   readonly outcome: 'ok' | Failure['reason']
   readonly version: string | null
 }
-
-/** Error bodies are read only to tell a model 404 from a route 404; more is never needed. */
-const ERROR_BODY_LIMIT = 64 * 1024
 
 class BodyTooLarge extends Error {}
 
@@ -76,10 +70,6 @@ async function readText(body: Dispatcher.ResponseData['body'], limit: number): P
   return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
 }
 
-function failed(failure: Failure, retryAfterMs: number | null = null): ForecastResult {
-  return { kind: 'failed', failure, retryAfterMs }
-}
-
 export class TollamaClient {
   readonly #clock: Clock
   readonly #pool: Pool
@@ -89,6 +79,7 @@ export class TollamaClient {
   readonly #getHeaders: Record<string, string>
   #path: ForecastPath = '/api/forecast'
   #closed = false
+  readonly #trim = (): void => void this.#keepAlive.trim()
 
   constructor(cfg: AdapterConfig, clock: Clock) {
     const url = new URL(cfg.base_url)
@@ -125,41 +116,17 @@ export class TollamaClient {
   }
 
   /** POST one forecast body; `maxBytes` bounds the answer read into memory. */
-  async forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number): Promise<ForecastResult> {
-    if (this.#closed) return failed(UNAVAILABLE)
-    const attempt = new AttemptTimer(this.#clock, timeoutMs)
-    try {
-      const res = await this.#pool.request({
-        method: 'POST',
-        path: this.#prefix + path,
-        headers: this.#headers,
-        body,
-        signal: attempt.signal,
-      })
-      const status = res.statusCode
-      if (status >= 200 && status < 300) {
-        try {
-          return { kind: 'ok', text: await readText(res.body, maxBytes) }
-        } catch (e) {
-          if (e instanceof BodyTooLarge) return failed(INVALID_PAYLOAD)
-          throw e
-        }
+  forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number): Promise<ForecastResult> {
+    if (this.#closed) return Promise.resolve(failed(UNAVAILABLE))
+    return new Promise<ForecastResult>((resolve) => {
+      const exchange = new ForecastExchange(this.#clock, timeoutMs, maxBytes, resolve, this.#trim)
+      const opts: Dispatcher.DispatchOptions = { method: 'POST', path: this.#prefix + path, headers: this.#headers, body }
+      try {
+        this.#pool.dispatch(opts, exchange)
+      } catch (e) {
+        exchange.onResponseError(null as unknown as Dispatcher.DispatchController, e instanceof Error ? e : new Error(String(e)))
       }
-      if (status === 404) {
-        const verdict = classifyStatus(404, errorDetail(await readText(res.body, ERROR_BODY_LIMIT).catch(() => '')))
-        return verdict === ROUTE_MISSING ? { kind: ROUTE_MISSING } : failed(verdict)
-      }
-      const retryAfter = res.headers['retry-after']
-      await res.body.dump({ limit: ERROR_BODY_LIMIT }).catch(() => undefined)
-      const verdict = classifyStatus(status, null)
-      if (verdict === ROUTE_MISSING) return { kind: ROUTE_MISSING }
-      return failed(verdict, parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : null, this.#clock.now()))
-    } catch (e) {
-      return failed(classifyError(e, attempt.timedOut))
-    } finally {
-      attempt.clear()
-      this.#keepAlive.trim()
-    }
+    })
   }
 
   /** `GET /api/version`: tollama's cheap liveness probe. Never rejects. */
