@@ -27,6 +27,12 @@ export interface MetricsOptions {
   readonly registry?: Registry
 }
 
+/** Where the `tsfm_inflight` and `tsfm_mailbox_depth` gauges read their values at scrape time. */
+export interface QueueSource {
+  readonly inflight: number
+  readonly queued: number
+}
+
 export class Metrics {
   readonly registry: Registry
 
@@ -46,6 +52,7 @@ export class Metrics {
   readonly #tollamaLatency: Histogram<'endpoint' | 'outcome'>
   readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
   readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
+  #queues: QueueSource | null = null
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [(this.registry = opts.registry ?? new Registry())]
@@ -112,15 +119,26 @@ export class Metrics {
       labelNames: ['from', 'to'] as const,
       registers,
     })
+    // Read when scraped, from the supervisor's market table (`readQueuesFrom`): a gauge set on
+    // every dispatch and release would cost the request path five prom-client calls.
+    const queues = (): QueueSource | null => this.#queues
     this.inflight = new Gauge({
       name: 'tsfm_inflight',
       help: 'Upstream jobs outstanding (bounded by perf.worker_concurrency).',
       registers,
+      collect() {
+        const q = queues()
+        if (q !== null) this.set(q.inflight)
+      },
     })
     this.mailboxDepth = new Gauge({
       name: 'tsfm_mailbox_depth',
       help: 'Requests waiting in market mailboxes, summed over markets.',
       registers,
+      collect() {
+        const q = queues()
+        if (q !== null) this.set(q.queued)
+      },
     })
     this.upstreamBatchSize = new Histogram({
       name: 'tsfm_upstream_batch_size',
@@ -133,6 +151,11 @@ export class Metrics {
     this.inflight.set(0)
     this.mailboxDepth.set(0)
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
+  }
+
+  /** The gauges `tsfm_inflight` and `tsfm_mailbox_depth` read `source` when scraped. */
+  readQueuesFrom(source: QueueSource): void {
+    this.#queues = source
   }
 
   fallback(reason: FallbackReason): void {

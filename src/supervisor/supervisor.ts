@@ -126,6 +126,7 @@ export class Supervisor {
     this.#inbox = new Mailbox<Msg>(1 << 16, (m) => this.#handle(m))
     this.#cache = new ForecastCache<ForecastResponse>(config.cache, clock)
     this.#markets = new MarketTable(config.perf.per_market_inflight_limit, config.perf.worker_concurrency, config.perf.mailbox_capacity)
+    this.#metrics.readQueuesFrom(this.#markets)
     this.#gates = new Gates(config, new RoutingPolicy(config.routing))
     this.#breaker = new CircuitBreaker(
       config.circuit_breaker,
@@ -394,7 +395,6 @@ export class Supervisor {
       return
     }
     this.#queueTimers.schedule(flight, this.#clock.now() + this.#queueTimeoutMs)
-    this.#metrics.mailboxDepth.set(this.#markets.queued)
   }
 
   /** The breaker refused: stale-if-error if there is one, else `circuit_breaker_open`. */
@@ -427,7 +427,6 @@ export class Supervisor {
       this.#mode.maxRetries(this.#config.adapter.retry_count),
       this.#config.input_len_steps,
     )
-    this.#metrics.inflight.set(this.#markets.inflight)
     ;(this.#upstream as UpstreamPort).submit(job)
   }
 
@@ -438,15 +437,12 @@ export class Supervisor {
       this.#queueTimers.cancel(flight)
       this.#dispatch(flight)
     }
-    this.#metrics.mailboxDepth.set(this.#markets.queued)
-    this.#metrics.inflight.set(this.#markets.inflight)
   }
 
   #onQueueDue(flight: Flight): void {
     if (flight.state !== 'queued') return
     flight.state = 'fallback'
     this.#markets.unqueue(flight)
-    this.#metrics.mailboxDepth.set(this.#markets.queued)
     if (flight.background) return this.#finish(flight)
     this.#recordMode(flight, false)
     this.#fallback(flight, 'queue_timeout', false)

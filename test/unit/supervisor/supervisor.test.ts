@@ -191,6 +191,20 @@ describe('Supervisor pipeline', () => {
     expect(a.answers).toHaveLength(10)
   })
 
+  it('reports jobs outstanding and requests waiting in the gauges when scraped', async () => {
+    const h = harness({ tsfm: { perf: { worker_concurrency: 4, queue_timeout_ms: 10_000 }, adapter: { deadline_budget_ms: 60_000 } } })
+    const a = new Answers()
+    for (let i = 0; i < 10; i++) h.sup.submit(h.request(marketBody(`m-${i}`)), a)
+    const gauge = async (name: string): Promise<number> => (await h.metrics.registry.getSingleMetric(name)!.get()).values[0]!.value
+    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([4, 6])
+    h.upstream.succeedAll()
+    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([4, 2])
+    h.upstream.succeedAll()
+    h.upstream.succeedAll()
+    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([0, 0])
+    expect(a.answers).toHaveLength(10)
+  })
+
   it('serves a waiting high-priority market before the other waiting markets', () => {
     const h = harness({ tsfm: { perf: { worker_concurrency: 1, queue_timeout_ms: 10_000 }, adapter: { deadline_budget_ms: 60_000 } } })
     const a = new Answers()
