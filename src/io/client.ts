@@ -124,7 +124,7 @@ export class TollamaClient {
       try {
         this.#pool.dispatch(opts, exchange)
       } catch (e) {
-        exchange.onResponseError(null as unknown as Dispatcher.DispatchController, e instanceof Error ? e : new Error(String(e)))
+        exchange.onResponseError(null, e instanceof Error ? e : new Error(String(e)))
       }
     })
   }

@@ -13,8 +13,8 @@ import { parseRetryAfter } from './retry.js'
  * forecast against the simulator (in-process, answering at once), one at a time:
  * perf/io/exchange.bench.ts measured 364 µs a round trip against 573 µs (mitata mean), and
  * 301 µs wall / 304 µs CPU of client and simulator together against 366 / 400 µs. Through the
- * daemon that was 5–9 % off the added p50 of perf/overhead, measured against the previous build
- * with both daemons in one interleaved run.
+ * daemon that was 5–9 % off the added p50 (perf/overhead/compare-builds.ts, against the build
+ * before it).
  *
  * Timeouts: the attempt's timer settles the exchange as `upstream_timeout` at once and aborts
  * the request — at once if it is on a socket, else as soon as undici starts it (a request still
@@ -96,7 +96,8 @@ export class ForecastExchange implements Dispatcher.DispatchHandler {
     this.#settle(this.#errorResult(this.#status === 404 ? errorDetail(this.#text()) : null))
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  /** Also called by the client when `dispatch` itself throws (then with no controller). */
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     if (!this.#settled) this.#settle(failed(classifyError(err, this.#timedOut)))
   }
 
