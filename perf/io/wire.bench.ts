@@ -7,7 +7,8 @@
 import { bench, group, run, summary } from 'mitata'
 import { formatIsoUtc } from '../../src/io/iso-time.js'
 import type { UpstreamJob } from '../../src/io/types.js'
-import { assignSeriesIds, attemptBody, buildForecastBody, numberList } from '../../src/io/wire.js'
+import { assignSeriesIds, attemptBody, buildForecastBody, logitTextOf, numberList } from '../../src/io/wire.js'
+import { priceSeries } from '../load/request-mix.js'
 import { toPandasFreq } from '../../src/request/freq.js'
 import { logitSeries } from '../../workers/transforms.js'
 import { saveIoResults } from './results.js'
@@ -110,6 +111,28 @@ group('288 logit values → request bytes', () => {
       return Buffer.from(s + ']')
     }).baseline(true)
     bench('numberList: String(v) each, joined', () => Buffer.from(numberList(values, 0, values.length)))
+  })
+})
+
+// The targets of 1 000 markets' 288 four-decimal prices, one market per call as requests arrive:
+// logit then shortest text per value (the previous path; V8's own number-to-string cache catches
+// only some), against the text memoised by price (`logitTextOf`, what wire.ts does now).
+const MARKETS = 1000
+const prices = Array.from({ length: MARKETS }, (_, m) => Float64Array.from(priceSeries(m % 97, POINTS, 1 + Math.floor(m / 97))))
+const parts = new Array<string>(POINTS)
+let market = 0
+group('288 four-decimal prices of one market → target text (1 000 markets in turn)', () => {
+  summary(() => {
+    bench('logitSeries, then String(v) each (previous)', () => {
+      const z = logitSeries(prices[market++ % MARKETS]!, 1e-6)
+      for (let i = 0; i < POINTS; i++) parts[i] = String(z[i])
+      return parts.join(',')
+    }).baseline(true)
+    bench('logitTextOf each (memoised by price)', () => {
+      const y = prices[market++ % MARKETS]!
+      for (let i = 0; i < POINTS; i++) parts[i] = logitTextOf(y[i]!, 1e-6)
+      return parts.join(',')
+    })
   })
 })
 

@@ -1,4 +1,4 @@
-import { logitSeries } from '../../workers/transforms.js'
+import { logit } from '../../workers/transforms.js'
 import { toPandasFreq } from '../request/freq.js'
 import { formatIsoUtc } from './iso-time.js'
 import type { UpstreamJob } from './types.js'
@@ -22,8 +22,6 @@ export interface WireBody {
   /** Series in the body. */
   readonly series: number
 }
-
-let scratch = new Float64Array(512)
 
 /** Series ids for a group: the market ids, suffixed `~2`, `~3`… where one repeats in the batch. */
 export function assignSeriesIds(jobs: readonly UpstreamJob[]): string[] {
@@ -106,12 +104,58 @@ function timestampList(job: UpstreamJob, n: number): string {
   return s
 }
 
+/**
+ * The text of `logit(p, eps)` by `p`, for the `eps` of the last job (it is config, so it never
+ * changes in practice). Why: turning a full double into its shortest exact text is the costliest
+ * step of a request on the I/O thread (~185 µs for 288 logits on a lone request, timed through
+ * the daemon), while prices arrive quantised — a feed's ticks, 4 decimals at most in practice —
+ * so the same few thousand prices recur in every market and every cycle. A price on the
+ * 4-decimal grid (`k / 10 000` exactly, the same double JSON.parse gives for its text) is an index
+ * into a table of 10 001 texts; any other price goes through a Map, cleared when it reaches
+ * LOGIT_TEXT_MAX entries. The text is exactly `String(logit(p, eps))`
+ * (perf/io/wire.bench.ts, "288 four-decimal prices").
+ */
+const GRID = 10_000
+export const LOGIT_TEXT_MAX = 65_536
+let gridText: string[] = new Array<string>(GRID + 1).fill('')
+let offGridText = new Map<number, string>()
+let textEps = Number.NaN
+
+function logitJson(p: number, eps: number): string {
+  const z = logit(p, eps)
+  return Number.isFinite(z) ? String(z) : 'null'
+}
+
+/** `logit(p, eps)` as JSON text, memoised (see above). */
+export function logitTextOf(p: number, eps: number): string {
+  if (eps !== textEps) {
+    gridText = new Array<string>(GRID + 1).fill('')
+    offGridText = new Map()
+    textEps = eps
+  }
+  const k = Math.round(p * GRID)
+  if (k >= 0 && k <= GRID && k / GRID === p) {
+    let text = gridText[k]!
+    if (text === '') gridText[k] = text = logitJson(p, eps)
+    return text
+  }
+  let text = offGridText.get(p)
+  if (text === undefined) {
+    text = logitJson(p, eps)
+    if (offGridText.size >= LOGIT_TEXT_MAX) offGridText.clear()
+    offGridText.set(p, text)
+  }
+  return text
+}
+
 function targetList(job: UpstreamJob): string {
   const y = job.y
-  if (job.space !== 'logit') return numberList(y, 0, y.length)
-  if (scratch.length < y.length) scratch = new Float64Array(Math.max(y.length, scratch.length * 2))
-  const z = logitSeries(y, job.eps, scratch.subarray(0, y.length))
-  return numberList(z, 0, y.length)
+  const n = y.length
+  if (job.space !== 'logit') return numberList(y, 0, n)
+  if (n === 0) return '[]'
+  if (parts.length !== n) parts = new Array<string>(n)
+  for (let i = 0; i < n; i++) parts[i] = logitTextOf(y[i]!, job.eps)
+  return '[' + parts.join(',') + ']'
 }
 
 /**

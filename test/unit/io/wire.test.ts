@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assignSeriesIds, attemptBody, buildForecastBody } from '../../../src/io/wire.js'
-import { logitSeries } from '../../../workers/transforms.js'
+import { assignSeriesIds, attemptBody, buildForecastBody, LOGIT_TEXT_MAX, logitTextOf } from '../../../src/io/wire.js'
+import { logit, logitSeries } from '../../../workers/transforms.js'
 import { AS_OF_MS, STEP_5M, makeJob } from '../../helpers/upstream-jobs.js'
 
 interface WireSeries {
@@ -161,6 +161,37 @@ describe('buildForecastBody', () => {
         expect(target).toEqual(values.map((v) => (Object.is(v, -0) ? 0 : v)))
       }),
     )
+  })
+})
+
+describe('logitTextOf', () => {
+  const exact = (p: number, eps: number): string => String(logit(p, eps))
+
+  it('gives exactly String(logit(p, eps)) for any price, first time and memoised (property)', () => {
+    const onGrid = fc.integer({ min: 0, max: 10_000 }).map((k) => k / 10_000)
+    const anyPrice = fc.double({ min: 0, max: 1, noNaN: true })
+    fc.assert(
+      fc.property(fc.oneof(onGrid, anyPrice), fc.constantFrom(1e-6, 1e-4), (p, eps) => {
+        expect(logitTextOf(p, eps)).toBe(exact(p, eps))
+        expect(logitTextOf(p, eps)).toBe(exact(p, eps))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('follows a change of eps, also for memoised prices', () => {
+    expect(logitTextOf(0, 1e-6)).toBe('-13.815509557963773')
+    expect(logitTextOf(0, 1e-3)).toBe(exact(0, 1e-3))
+    expect(logitTextOf(0.1234567, 1e-6)).toBe(exact(0.1234567, 1e-6))
+    expect(logitTextOf(0.1234567, 1e-3)).toBe(exact(0.1234567, 1e-3))
+  })
+
+  it('stays exact past its bound on prices off the 4-decimal grid', () => {
+    for (let i = 0; i < LOGIT_TEXT_MAX + 10; i++) {
+      const p = (i + 0.5) / (LOGIT_TEXT_MAX + 10)
+      if (logitTextOf(p, 1e-6) !== exact(p, 1e-6)) throw new Error(`logitTextOf(${p}) is not exact`)
+    }
+    expect(logitTextOf(0.123456789, 1e-6)).toBe(exact(0.123456789, 1e-6))
   })
 })
 
