@@ -39,7 +39,7 @@ export const OVERHEAD = {
   concurrency: 16,
   blocks: 3,
   blockRequests: 1500,
-  /** The gate: added p50 through the mux-off daemon. */
+  /** The gate: added p50 through the stock daemon (median over the rounds). */
   maxAddedP50Ms: 2,
 } as const
 
@@ -130,7 +130,7 @@ export interface PathFigures {
 export interface OverheadResult {
   readonly pairs: number
   readonly rounds: number
-  /** Added p50 of the mux-off daemon in each round (ms). */
+  /** Added p50 of the stock daemon in each round (ms). */
   readonly roundAddedP50: readonly number[]
   readonly paths: readonly PathFigures[]
   /** Added latency of each daemon path over direct (ms) and throughput ratio. */
