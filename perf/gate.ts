@@ -11,15 +11,13 @@
  *  - degraded: every answer inside the 1.6 s deadline (20 % hangs + 10 % 503s upstream);
  *  - incident: baseline-only reached within the (time-compressed) 2 minutes, and kept.
  * Each check is the median of ≥ 3 short runs (the mux-off cycle, 8.7 s of serial simulator time
- * that varies < 1 % between runs, 2); a failing check is run once more, after all the others, and
- * judged on that second attempt, so one noisy run does not fail CI but a real regression (failing
- * twice) does. The overhead is the median of 6 rounds spread over the whole run (one before each
- * other check, one after the last; 5 back to back when run alone or retried). Why spread, and why
- * retry at the end: this machine's noise comes in spells — `node dist/perf/gate.js --only
- * overhead` measured 1.0–1.2 ms and 1.7–2.9 ms of added p50 a few minutes apart on one build (a
- * forecast through the daemon wakes four more idle threads than one sent straight to the
- * simulator, and a wake-up's cost is what a busy host changes most) — so rounds taken back to back
- * are judged on one spell, and an immediate retry would often land in the same one.
+ * that varies < 1 % between runs, 2; the overhead, 5 rounds); a failing check is run once more,
+ * after all the others, and judged on that second attempt, so one noisy run does not fail CI but
+ * a real regression (failing twice) does. The retry waits for the end because this machine's noise
+ * comes in spells: `node dist/perf/gate.js --only overhead` measured 1.0–1.2 ms and 1.7–2.9 ms
+ * of added p50 a few minutes apart on one build (a forecast through the daemon wakes four more
+ * idle threads than one sent straight to the simulator, and a wake-up's cost is what a busy
+ * host changes most), so an immediate retry would often land in the same spell.
  * Prints a table, writes perf/results/gate.json, exits 1 on failure.
  *
  * Run: make bench-gate   (node dist/perf/gate.js [--only cycle,overhead,...])
@@ -29,7 +27,7 @@ import { runTopN } from './cycle/top-n.js'
 import type { Criterion } from './load/criteria.js'
 import { saveResult } from './load/report.js'
 import { table } from './load/table.js'
-import { OverheadSession, runOverhead } from './overhead/direct-vs-daemon.js'
+import { runOverhead } from './overhead/direct-vs-daemon.js'
 import { runDegraded } from './profiles/degraded.js'
 import { runIncident } from './profiles/incident.js'
 import { runMixed } from './profiles/mixed.js'
@@ -41,17 +39,9 @@ interface Check {
   readonly run: () => Promise<readonly Criterion[]>
 }
 
-/** Overhead: pairs per round, rounds of a standalone attempt (`--only overhead`, the retry). */
-const OVERHEAD_PAIRS = 150
-const OVERHEAD_ROUNDS = 5
-/** Uncounted requests per path before a spread round (its daemon sat idle during a check). */
-const OVERHEAD_REWARM = 50
-/** Pause before a spread round. */
-const OVERHEAD_SETTLE_MS = 1000
-
 const CHECKS: readonly Check[] = [
   { name: 'cycle', run: async () => (await runTopN({ runsOn: 3, runsOff: 2, singles: false, stockOff: false })).criteria },
-  { name: 'overhead', run: async () => (await runOverhead({ pairs: OVERHEAD_PAIRS, rounds: OVERHEAD_ROUNDS, blocks: 0, blockRequests: 0, compareOff: false })).criteria },
+  { name: 'overhead', run: async () => (await runOverhead({ pairs: 150, rounds: 5, blocks: 0, blockRequests: 0, compareOff: false })).criteria },
   { name: 'steady', run: async () => (await runSteady(3)).criteria },
   { name: 'mixed', run: async () => (await runMixed(3)).criteria },
   { name: 'degraded', run: async () => (await runDegraded(3)).criteria },
@@ -82,58 +72,10 @@ async function main(argv: string[]): Promise<number> {
   const checks = only === null ? CHECKS : CHECKS.filter((c) => only.has(c.name))
   const t0 = performance.now()
   const results: { name: string; attempts: Attempt[] }[] = []
-  // The overhead's first attempt is spread over the run: one round before each other check and
-  // one after the last, all on one warmed-up daemon; alone (`--only overhead`) it runs its rounds
-  // back to back. Its result takes the overhead's place in the table.
-  const others = checks.filter((c) => c.name !== 'overhead')
-  const spread = checks.length > others.length && others.length > 0
-  let session: OverheadSession | null = null
-  let sessionError: string | null = null
-  const sessionStart = performance.now()
-  if (spread) {
-    try {
-      session = await OverheadSession.start(false)
-    } catch (e) {
-      sessionError = e instanceof Error ? e.message : String(e)
-    }
-  }
-  const overheadRound = async (): Promise<void> => {
-    if (session === null) return
-    // The previous check's processes have just been stopped: let their teardown pass first.
-    await new Promise((resolve) => setTimeout(resolve, OVERHEAD_SETTLE_MS))
-    try {
-      await session.round(OVERHEAD_PAIRS, OVERHEAD_REWARM)
-    } catch (e) {
-      sessionError = e instanceof Error ? e.message : String(e)
-      await session.close()
-      session = null
-    }
-  }
   for (const check of checks) {
-    if (spread && check.name === 'overhead') {
-      results.push({ name: check.name, attempts: [] })
-      continue
-    }
-    await overheadRound()
     const first = await attempt(check)
     console.log(`gate ${check.name}: ${first.pass ? 'pass' : 'FAIL'} (${(first.ms / 1000).toFixed(1)} s)${first.error === null ? '' : ` — ${first.error}`}`)
     results.push({ name: check.name, attempts: [first] })
-  }
-  if (spread) {
-    await overheadRound()
-    const s = session as OverheadSession | null
-    const res = s?.result(OVERHEAD_PAIRS) ?? null
-    const rows = res === null ? [] : res.criteria.filter((r) => r.source === 'gate')
-    await s?.close()
-    const first: Attempt = {
-      ms: performance.now() - sessionStart,
-      rows,
-      pass: sessionError === null && rows.length > 0 && rows.every((r) => r.pass),
-      error: sessionError,
-    }
-    const rounds = res === null ? '' : `: ${res.roundAddedP50.map((x) => x.toFixed(2)).join(', ')} ms`
-    console.log(`gate overhead: ${first.pass ? 'pass' : 'FAIL'} (rounds spread over ${(first.ms / 1000).toFixed(1)} s${rounds})${first.error === null ? '' : ` — ${first.error}`}`)
-    ;(results.find((r) => r.name === 'overhead') as { attempts: Attempt[] }).attempts.push(first)
   }
   for (const r of results) {
     if ((r.attempts[0] as Attempt).pass) continue

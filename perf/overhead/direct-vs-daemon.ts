@@ -150,140 +150,72 @@ export interface OverheadOptions {
   readonly compareOff: boolean
 }
 
-/**
- * The processes and paths of one overhead measurement, warmed up, taking latency rounds and
- * throughput blocks on demand — so a caller can spread the rounds over time (the gate takes one
- * between each of its other checks: this machine's noise comes in spells, and rounds spread over
- * a minute are judged on the minute, not on one spell).
- */
-export class OverheadSession {
-  readonly #group: ProcessGroup
-  readonly #paths: Path[]
-  readonly #lat: number[][]
-  readonly #problems: number[]
-  readonly #firstProblem: (string | null)[]
-  readonly #rps: number[][]
-  readonly #roundAddedP50: number[] = []
-  #index = 0
-
-  private constructor(group: ProcessGroup, paths: Path[]) {
-    this.#group = group
-    this.#paths = paths
-    this.#lat = paths.map(() => [])
-    this.#problems = paths.map(() => 0)
-    this.#firstProblem = paths.map(() => null)
-    this.#rps = paths.map(() => [])
-  }
-
-  /** Starts the simulator and the daemon(s) and warms every path up. */
-  static async start(compareOff: boolean): Promise<OverheadSession> {
-    const group = new ProcessGroup()
-    const c = OVERHEAD.concurrency
-    const paths: Path[] = []
-    try {
-      const sim = await group.simulator(['--latency-fixed', '0', '--latency-per-series', '0'])
-      const stock = await group.daemon(benchConfig(sim.url), 'daemon (stock)')
-      paths.push(directPath(sim.url, c), daemonPath('daemon, stock (batch window 2 ms)', stock.url, c))
-      if (compareOff) {
-        const off = await group.daemon(benchConfig(sim.url, { adapter: { batch_window_ms: 0 } }), 'daemon (batch window 0)')
-        paths.push(daemonPath('daemon, batch window 0', off.url, c))
-      }
-      const session = new OverheadSession(group, paths)
-      // Warm-up, never counted: connections, JIT, the daemons' caches of compiled paths — at the
-      // block concurrency, then one at a time as the latency rounds send (their code paths differ:
-      // a lone request is never multiplexed).
-      for (const p of paths) await block(p, session.#take(2000), 2000, c)
-      await session.#sequential(WARM_SEQUENTIAL, null)
-      return session
-    } catch (e) {
-      await Promise.all(paths.map((p) => p.pool.close()))
-      await group.stopAll()
-      throw e
+export async function runOverhead(opts: OverheadOptions): Promise<OverheadResult> {
+  const group = new ProcessGroup()
+  const c = OVERHEAD.concurrency
+  const paths: Path[] = []
+  try {
+    const sim = await group.simulator(['--latency-fixed', '0', '--latency-per-series', '0'])
+    const stock = await group.daemon(benchConfig(sim.url), 'daemon (stock)')
+    paths.push(directPath(sim.url, c), daemonPath('daemon, stock (batch window 2 ms)', stock.url, c))
+    if (opts.compareOff) {
+      const off = await group.daemon(benchConfig(sim.url, { adapter: { batch_window_ms: 0 } }), 'daemon (batch window 0)')
+      paths.push(daemonPath('daemon, batch window 0', off.url, c))
     }
-  }
+    // Warm-up, never counted: connections, JIT, the daemons' caches of compiled paths — at the
+    // block concurrency, then one at a time as the latency rounds send (their code paths differ:
+    // a lone request is never multiplexed).
+    let index = 0
+    for (const p of paths) await block(p, (index += 2000) - 2000, 2000, c)
+    for (let i = 0; i < WARM_SEQUENTIAL; i++) for (const p of paths) await send(p, index + i)
+    index += WARM_SEQUENTIAL
 
-  /**
-   * One latency round of `pairs` interleaved requests per path, after `rewarm` uncounted ones
-   * (a round that follows a pause starts from cold caches, as consecutive rounds do not).
-   * Returns the stock daemon's added p50 in this round.
-   */
-  async round(pairs: number, rewarm = 0): Promise<number> {
-    if (rewarm > 0) await this.#sequential(rewarm, null)
-    const roundLat = this.#paths.map(() => [] as number[])
-    await this.#sequential(pairs, roundLat)
-    const added = percentiles(roundLat[1] as number[]).p50 - percentiles(roundLat[0] as number[]).p50
-    this.#roundAddedP50.push(added)
-    return added
-  }
-
-  /** Throughput: `blocks` closed-loop blocks per path, the paths taking turns block by block. */
-  async throughput(blocks: number, blockRequests: number): Promise<void> {
-    for (let b = 0; b < blocks; b++) {
-      for (let j = 0; j < this.#paths.length; j++) {
-        const k = (b + j) % this.#paths.length
-        const r = await block(this.#paths[k] as Path, this.#take(blockRequests), blockRequests, OVERHEAD.concurrency)
-        ;(this.#rps[k] as number[]).push(r.rps)
-        this.#problems[k] = (this.#problems[k] as number) + r.problems
-      }
-    }
-  }
-
-  /** Figures and criteria of everything measured so far. */
-  result(pairs: number): OverheadResult {
-    const figures: PathFigures[] = this.#paths.map((p, k) => ({
-      name: p.name,
-      latency: percentiles(this.#lat[k] as number[]),
-      rps: this.#rps[k] as number[],
-      problems: this.#problems[k] as number,
-      firstProblem: this.#firstProblem[k] ?? null,
-    }))
-    return summarise(pairs, figures, this.#roundAddedP50)
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#paths.map((p) => p.pool.close()))
-    await this.#group.stopAll()
-  }
-
-  /** `n` request indices, never reused (every daemon request is a new market). */
-  #take(n: number): number {
-    const first = this.#index
-    this.#index += n
-    return first
-  }
-
-  /** `n` requests per path, one at a time, the paths taking turns; recorded into `into` if given. */
-  async #sequential(n: number, into: number[][] | null): Promise<void> {
-    const first = this.#take(n)
-    const paths = this.#paths
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < paths.length; j++) {
-        const k = (i + j) % paths.length
-        const r = await send(paths[k] as Path, first + i)
-        if (into === null) continue
-        ;(into[k] as number[]).push(r.ms)
-        ;(this.#lat[k] as number[]).push(r.ms)
-        if (r.problem !== null) {
-          this.#problems[k] = (this.#problems[k] as number) + 1
-          this.#firstProblem[k] ??= r.problem
+    const lat = paths.map(() => [] as number[])
+    const problems = paths.map(() => 0)
+    const firstProblem: (string | null)[] = paths.map(() => null)
+    const roundAddedP50: number[] = []
+    for (let round = 0; round < opts.rounds; round++) {
+      const roundLat = paths.map(() => [] as number[])
+      for (let i = 0; i < opts.pairs; i++) {
+        for (let j = 0; j < paths.length; j++) {
+          const k = (i + j) % paths.length
+          const r = await send(paths[k] as Path, index + i)
+          ;(roundLat[k] as number[]).push(r.ms)
+          ;(lat[k] as number[]).push(r.ms)
+          if (r.problem !== null) {
+            problems[k] = (problems[k] as number) + 1
+            firstProblem[k] ??= r.problem
+          }
         }
       }
+      index += opts.pairs
+      roundAddedP50.push(percentiles(roundLat[1] as number[]).p50 - percentiles(roundLat[0] as number[]).p50)
     }
-  }
-}
-
-export async function runOverhead(opts: OverheadOptions): Promise<OverheadResult> {
-  const session = await OverheadSession.start(opts.compareOff)
-  try {
-    for (let round = 0; round < opts.rounds; round++) await session.round(opts.pairs)
-    await session.throughput(opts.blocks, opts.blockRequests)
-    return session.result(opts.pairs)
+    const rps = paths.map(() => [] as number[])
+    for (let b = 0; b < opts.blocks; b++) {
+      for (let j = 0; j < paths.length; j++) {
+        const k = (b + j) % paths.length
+        const r = await block(paths[k] as Path, index, opts.blockRequests, c)
+        index += opts.blockRequests
+        ;(rps[k] as number[]).push(r.rps)
+        problems[k] = (problems[k] as number) + r.problems
+      }
+    }
+    const figures: PathFigures[] = paths.map((p, k) => ({
+      name: p.name,
+      latency: percentiles(lat[k] as number[]),
+      rps: rps[k] as number[],
+      problems: problems[k] as number,
+      firstProblem: firstProblem[k] ?? null,
+    }))
+    return summarise(opts, figures, roundAddedP50)
   } finally {
-    await session.close()
+    await Promise.all(paths.map((p) => p.pool.close()))
+    await group.stopAll()
   }
 }
 
-function summarise(pairs: number, paths: readonly PathFigures[], roundAddedP50: readonly number[]): OverheadResult {
+function summarise(opts: OverheadOptions, paths: readonly PathFigures[], roundAddedP50: readonly number[]): OverheadResult {
   const direct = paths[0] as PathFigures
   const added = paths.slice(1).map((p) => ({
     name: p.name,
@@ -294,10 +226,10 @@ function summarise(pairs: number, paths: readonly PathFigures[], roundAddedP50: 
   const addedP50 = median(roundAddedP50)
   const problems = paths.reduce((s, p) => s + p.problems, 0)
   const criteria: Criterion[] = [
-    criterion('gate', `added p50 latency, stock daemon over direct, median of ${roundAddedP50.length} rounds`, `≤ ${OVERHEAD.maxAddedP50Ms} ms`, ms(addedP50), addedP50 <= OVERHEAD.maxAddedP50Ms),
+    criterion('gate', `added p50 latency, stock daemon over direct, median of ${opts.rounds} rounds`, `≤ ${OVERHEAD.maxAddedP50Ms} ms`, ms(addedP50), addedP50 <= OVERHEAD.maxAddedP50Ms),
     criterion('gate', 'every answer valid, every daemon answer from the upstream', '0 problems', String(problems), problems === 0),
   ]
-  return { pairs, rounds: roundAddedP50.length, roundAddedP50, paths, added, criteria }
+  return { pairs: opts.pairs, rounds: opts.rounds, roundAddedP50, paths, added, criteria }
 }
 
 export function describeOverhead(res: OverheadResult): string {
