@@ -68,19 +68,15 @@ function fail(ticket: number, reason: 'upstream_unavailable' | 'deadline_exceede
 /** Host-side failure events (a thread death fails everything it held at once): negative ids. */
 let lastHostBatchId = 0
 
-function copyCovariates(x: Readonly<Record<string, Float64Array>>, transfer: ArrayBuffer[]): Readonly<Record<string, Float64Array>> {
+function copyCovariates(x: Readonly<Record<string, Float64Array>>): Readonly<Record<string, Float64Array>> {
   let out: Record<string, Float64Array> | null = null
-  for (const name in x) {
-    const v = x[name]!.slice()
-    transfer.push(v.buffer as ArrayBuffer)
-    ;(out ??= {})[name] = v
-  }
+  for (const name in x) (out ??= {})[name] = x[name]!.slice()
   return out ?? x
 }
 
-/** The buffers of a detached job (what its message transfers). */
-function buffersOf(job: UpstreamJob): ArrayBuffer[] {
-  const out = [job.y.buffer as ArrayBuffer]
+/** Appends the buffers of a detached job (what its message transfers) to `out`. */
+function pushBuffers(job: UpstreamJob, out: ArrayBuffer[]): ArrayBuffer[] {
+  out.push(job.y.buffer as ArrayBuffer)
   if (job.y_ts !== null) out.push(job.y_ts.buffer as ArrayBuffer)
   for (const name in job.x_past) out.push(job.x_past[name]!.buffer as ArrayBuffer)
   for (const name in job.x_future) out.push(job.x_future[name]!.buffer as ArrayBuffer)
@@ -92,14 +88,7 @@ function buffersOf(job: UpstreamJob): ArrayBuffer[] {
  * cloned whole), listed in `transfer`. Fields in the interface's order: one object shape.
  */
 function detach(job: UpstreamJob, transfer: ArrayBuffer[]): UpstreamJob {
-  const y = job.y.slice()
-  transfer.push(y.buffer as ArrayBuffer)
-  let y_ts: Float64Array | null = null
-  if (job.y_ts !== null) {
-    y_ts = job.y_ts.slice()
-    transfer.push(y_ts.buffer as ArrayBuffer)
-  }
-  return {
+  const detached: UpstreamJob = {
     ticket: job.ticket,
     deadline: job.deadline,
     attempt_timeout_ms: job.attempt_timeout_ms,
@@ -112,13 +101,15 @@ function detach(job: UpstreamJob, transfer: ArrayBuffer[]): UpstreamJob {
     as_of_ms: job.as_of_ms,
     params: job.params,
     series_id: job.series_id,
-    y,
-    y_ts,
+    y: job.y.slice(),
+    y_ts: job.y_ts === null ? null : job.y_ts.slice(),
     space: job.space,
     eps: job.eps,
-    x_past: copyCovariates(job.x_past, transfer),
-    x_future: copyCovariates(job.x_future, transfer),
+    x_past: copyCovariates(job.x_past),
+    x_future: copyCovariates(job.x_future),
   }
+  pushBuffers(detached, transfer)
+  return detached
 }
 
 export class UpstreamActor {
@@ -388,7 +379,7 @@ export class UpstreamActor {
     for (const job of jobs) {
       try {
         const msg: IoJobsMessage = [job]
-        thread.port.postMessage(msg, buffersOf(job))
+        thread.port.postMessage(msg, pushBuffers(job, []))
       } catch {
         const held = this.#inflight.take(job.ticket)
         if (held !== undefined) this.#sink(fail(job.ticket, 'upstream_unavailable', this.#clock.now() - held.submittedAt, batchId))
