@@ -15,49 +15,21 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Pool } from 'undici'
 import { runIfEntry } from '../../src/entry.js'
 import { packageRoot } from '../../src/paths.js'
 import { benchConfig } from '../load/bench-config.js'
 import { intFlag } from '../load/flags.js'
 import { median } from '../load/percentiles.js'
 import { ProcessGroup } from '../load/processes.js'
-import { RequestMix } from '../load/request-mix.js'
-import { upstreamBody } from '../load/upstream-body.js'
-import { runPrefix } from '../profiles/normal-load.js'
+import { daemonPath, directPath, send, type Path } from './direct-vs-daemon.js'
 
-const HEADERS = { 'content-type': 'application/json' }
-const SHAPES = 16
 const WARM = 1500
 
-interface Lane {
-  readonly name: string
-  readonly pool: Pool
-  readonly path: string
-  body(i: number): Buffer
-}
-
-async function send(lane: Lane, i: number): Promise<number> {
-  const body = lane.body(i)
-  const t0 = performance.now()
-  const res = await lane.pool.request({ path: lane.path, method: 'POST', headers: HEADERS, body })
-  const text = await res.body.text()
-  const ms = performance.now() - t0
-  if (res.statusCode !== 200) throw new Error(`${lane.name}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`)
-  return ms
-}
-
-function daemonLane(name: string, url: string, prefix: string): Lane {
-  const mix = new RequestMix({ prefix, uniqueKeys: Number.POSITIVE_INFINITY })
-  return {
-    name,
-    pool: new Pool(url, { connections: 2 }),
-    path: '/tsfm/forecast',
-    body(i) {
-      const b = mix.body(i)
-      return typeof b === 'string' ? Buffer.from(b) : b
-    },
-  }
+/** One request on `lane`; its latency, or an error if the answer is not what the lane must give. */
+async function timed(lane: Path, i: number): Promise<number> {
+  const r = await send(lane, i)
+  if (r.problem !== null) throw new Error(`${lane.name}: ${r.problem}`)
+  return r.ms
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -78,20 +50,14 @@ async function main(argv: string[]): Promise<number> {
   // The other build's own spawner: its daemon runs its own dist/.
   const groupA = new (((await import(pathToFileURL(processesA).href)) as { ProcessGroup: typeof ProcessGroup }).ProcessGroup)()
   const groupB = new ProcessGroup()
-  const lanes: Lane[] = []
+  const lanes: Path[] = []
   try {
     const sim = await groupB.simulator(['--latency-fixed', '0', '--latency-per-series', '0'])
     const a = await groupA.daemon(benchConfig(sim.url), 'daemon A')
     const b = await groupB.daemon(benchConfig(sim.url), 'daemon B')
-    const direct = new RequestMix({ prefix: 'direct', uniqueKeys: SHAPES, requests: SHAPES })
-    const directBodies = Array.from({ length: SHAPES }, (_, k) => Buffer.from(upstreamBody(direct.body(k).toString())))
-    lanes.push(
-      { name: 'direct', pool: new Pool(sim.url, { connections: 2 }), path: '/api/forecast', body: (n) => directBodies[n % SHAPES] as Buffer },
-      daemonLane(`A ${rootA}`, a.url, runPrefix('compare-a')),
-      daemonLane(`B ${packageRoot()}`, b.url, runPrefix('compare-b')),
-    )
+    lanes.push(directPath(sim.url, 2), daemonPath(`A ${rootA}`, a.url, 2), daemonPath(`B ${packageRoot()}`, b.url, 2))
     let n = 0
-    for (let w = 0; w < WARM; w++) for (const lane of lanes) await send(lane, n++)
+    for (let w = 0; w < WARM; w++) for (const lane of lanes) await timed(lane, n++)
     const addedA: number[] = []
     const addedB: number[] = []
     for (let r = 0; r < rounds; r++) {
@@ -99,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       for (let p = 0; p < pairs; p++) {
         for (let j = 0; j < lanes.length; j++) {
           const k = (p + j) % lanes.length
-          ;(lat[k] as number[]).push(await send(lanes[k] as Lane, n++))
+          ;(lat[k] as number[]).push(await timed(lanes[k] as Path, n++))
         }
       }
       const d = median(lat[0] as number[])

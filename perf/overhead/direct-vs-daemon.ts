@@ -47,7 +47,7 @@ const HEADERS = { 'content-type': 'application/json' }
 const SHAPES = 16
 const WARM_SEQUENTIAL = 300
 
-interface Path {
+export interface Path {
   readonly name: string
   readonly pool: Pool
   readonly path: string
@@ -57,7 +57,7 @@ interface Path {
   check(status: number, text: string, i: number): string | null
 }
 
-async function send(p: Path, i: number): Promise<{ ms: number; problem: string | null }> {
+export async function send(p: Path, i: number): Promise<{ ms: number; problem: string | null }> {
   // The body is assembled before the clock starts: the load generator's own work (a daemon body
   // is a template filled per request, a direct one a prepared buffer) is not the daemon's latency.
   const body = p.body(i)
@@ -71,7 +71,7 @@ async function send(p: Path, i: number): Promise<{ ms: number; problem: string |
   }
 }
 
-function directPath(simUrl: string, connections: number): Path {
+export function directPath(simUrl: string, connections: number): Path {
   // The simulator keeps no cache: one body per series shape serves every request of that shape.
   const mix = new RequestMix({ prefix: 'direct', uniqueKeys: SHAPES, requests: SHAPES })
   const bodies = Array.from({ length: SHAPES }, (_, k) => Buffer.from(upstreamBody(mix.body(k).toString())))
@@ -84,7 +84,7 @@ function directPath(simUrl: string, connections: number): Path {
   }
 }
 
-function daemonPath(name: string, url: string, connections: number): Path {
+export function daemonPath(name: string, url: string, connections: number): Path {
   // Key i has series shape i mod 16, as the direct bodies do; every key is a new market.
   const mix = new RequestMix({ prefix: runPrefix('overhead'), uniqueKeys: Number.POSITIVE_INFINITY })
   return {
