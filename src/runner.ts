@@ -140,6 +140,23 @@ export class Runner {
   }
 
   /**
+   * The low-level form of `forecastValidated`, for hosts that keep their own per-request object
+   * (the HTTP daemon): the answer (or a TsfmError) goes to `sink`, no promise is made, and the
+   * returned handle can be withdrawn with `withdraw()` when the caller goes away.
+   */
+  submit(req: ForecastRequest, sink: AnswerSink, opts?: Pick<ForecastOptions, 'priority'>): Waiter {
+    return this.#sup.submit(req, sink, opts?.priority === undefined ? undefined : { priority: opts.priority })
+  }
+
+  /**
+   * The caller of `submit` is gone (a client disconnected): its sink gets `fail(TSFM_ABORTED)`
+   * unless it was already answered, and upstream work nobody else waits for is not started.
+   */
+  withdraw(waiter: Waiter): void {
+    if (waiter.state !== 'done') this.#sup.abort(waiter)
+  }
+
+  /**
    * A top-N cycle: validates every request first (the first invalid one rejects the whole cycle,
    * as `POST /tsfm/cycle` answers 400), then serves them in priority order inside the budget.
    */
