@@ -39,6 +39,21 @@ export type UpstreamFailureReason =
   | 'deadline_exceeded'
   | UpstreamHttpReason
 
+/**
+ * Upstream failures the caller caused (SPEC §5): a model tollama does not have, a request tollama
+ * refuses as malformed (400), too large (413) or unprocessable (422). They are answered from the
+ * baseline like any failure, but they say nothing about the upstream's health, so neither the
+ * circuit breaker nor the mode machine counts them: six requests naming a model that is not
+ * installed once opened the breaker for everyone, and 13 of them under traffic kept a daemon out
+ * of normal mode for 13.6 minutes. 401/403 (our token), 404 on both routes (our base URL) and
+ * 429/5xx are the runtime's or the upstream's trouble and do count.
+ */
+const CALLER_FAULTS = new Set<string>(['upstream_model_missing', 'upstream_http_400', 'upstream_http_413', 'upstream_http_422'])
+
+export function isCallerFault(reason: FallbackReason): boolean {
+  return CALLER_FAULTS.has(reason)
+}
+
 const FIXED = new Set<string>(FIXED_REASONS)
 const HTTP_REASON = /^upstream_http_[1-5]\d\d$/
 

@@ -11,10 +11,9 @@ import { Metrics } from './metrics/metrics.js'
 import { defaultsFromConfig, validateForecastRequest, validateForecastRequestAt } from './request/validate.js'
 import type { ForecastRequest, RequestDefaults } from './request/types.js'
 import type { ForecastResponse } from './response.js'
-import type { BreakerTransition } from './supervisor/breaker.js'
 import { Cycle, type CycleItem, type CycleSummary } from './supervisor/cycle.js'
 import type { AnswerSink, Waiter } from './supervisor/flight.js'
-import type { ModeTransition } from './supervisor/mode.js'
+import type { RunnerEventName, RunnerEvents } from './supervisor/events.js'
 import type { RunnerState } from './supervisor/state.js'
 import { Supervisor } from './supervisor/supervisor.js'
 
@@ -55,6 +54,8 @@ export interface CycleRunOptions {
 /** A running cycle: an async iterator of results, then its summary. */
 export interface CycleRun extends AsyncIterableIterator<CycleItem> {
   readonly summary: CycleSummary | null
+  /** Stop early (`break` calls it): nothing more is sent, waiting requests are withdrawn. */
+  return(): Promise<IteratorResult<CycleItem>>
 }
 
 /**
@@ -66,59 +67,66 @@ export class Runner {
   readonly config: TsfmConfig
   readonly metrics: Metrics
   readonly #clock: Clock
-  readonly #log: Logger
   readonly #sup: Supervisor
+  readonly #pool: MathPool
+  readonly #upstream: UpstreamActor
   readonly #defaults: RequestDefaults
-  #pool: MathPool | null = null
-  #upstream: UpstreamActor | null = null
   #closing: Promise<void> | null = null
   readonly #cycles = new Set<Cycle>()
   #draining = false
 
-  private constructor(config: TsfmConfig, opts: RunnerOptions) {
+  private constructor(config: TsfmConfig, clock: Clock, metrics: Metrics, sup: Supervisor, pool: MathPool, upstream: UpstreamActor) {
     this.config = config
-    this.#clock = opts.clock ?? systemClock
-    this.#log = opts.logger ?? silentLogger()
-    this.metrics = opts.metrics ?? new Metrics({ defaultMetrics: opts.defaultMetrics ?? true })
+    this.#clock = clock
+    this.metrics = metrics
+    this.#sup = sup
+    this.#pool = pool
+    this.#upstream = upstream
     this.#defaults = defaultsFromConfig(config)
-    this.#sup = new Supervisor({
-      config,
-      clock: this.#clock,
-      metrics: this.metrics,
-      logger: this.#log,
-      ...(opts.random === undefined ? {} : { random: opts.random }),
-    })
   }
 
+  /**
+   * The threads first, then the supervisor with both ports in hand. The threads' sinks reach
+   * the supervisor through `sup`, set before any job can have been sent (a health probe that
+   * lands earlier is handed over once it exists).
+   */
   static async create(opts: RunnerOptions = {}): Promise<Runner> {
     const config = opts.effectiveConfig ?? resolveConfig(opts.config, { strict: opts.strictConfig ?? false }).config
-    const runner = new Runner(config, opts)
-    await runner.#start()
-    return runner
-  }
-
-  async #start(): Promise<void> {
-    const sup = this.#sup
-    const config = this.config
-    this.#pool = await MathPool.start({
+    const clock = opts.clock ?? systemClock
+    const log = opts.logger ?? silentLogger()
+    const metrics = opts.metrics ?? new Metrics({ defaultMetrics: opts.defaultMetrics ?? true })
+    let sup: Supervisor | null = null
+    let earlyHealth: UpstreamHealth | null = null
+    const pool = await MathPool.start({
       threads: config.perf.math_threads,
       inlineThreshold: config.perf.math_inline_threshold,
-      sink: (ticket, result) => sup.onMath(ticket, toBand(result)),
-      onError: (e) => this.#log.error({ err: e }, 'math result delivery failed'),
+      sink: (ticket, result) => sup?.onMath(ticket, toBand(result)),
+      onError: (e) => log.error({ err: e }, 'math result delivery failed'),
     })
+    let upstream: UpstreamActor
     try {
-      this.#upstream = await UpstreamActor.start({
+      upstream = await UpstreamActor.start({
         adapter: config.adapter,
-        sink: (outcome) => sup.onUpstream(outcome),
-        onRecord: (rec) => sup.onUpstreamRecord(rec),
-        onHealth: (h: UpstreamHealth) => sup.onHealth(h),
-        logger: this.#log,
+        sink: (outcome) => sup?.onUpstream(outcome),
+        onRecord: (rec) => sup?.onUpstreamRecord(rec),
+        onHealth: (h: UpstreamHealth) => (sup === null ? (earlyHealth = h) : sup.onHealth(h)),
+        logger: log,
       })
     } catch (e) {
-      await this.#pool.close()
+      await pool.close()
       throw e
     }
-    sup.attach(new PoolMathPort(this.#pool, config), this.#upstream)
+    sup = new Supervisor({
+      config,
+      clock,
+      metrics,
+      logger: log,
+      math: new PoolMathPort(pool, config),
+      upstream,
+      ...(opts.random === undefined ? {} : { random: opts.random }),
+    })
+    if (earlyHealth !== null) sup.onHealth(earlyHealth)
+    return new Runner(config, clock, metrics, sup, pool, upstream)
   }
 
   /** Validate and forecast one request (the same validation as `POST /tsfm/forecast`). */
@@ -197,17 +205,19 @@ export class Runner {
     return this.#sup.state()
   }
 
-  on(event: 'mode', fn: (e: ModeTransition) => void): this
-  on(event: 'breaker', fn: (e: BreakerTransition) => void): this
-  on(event: 'mode' | 'breaker', fn: ((e: ModeTransition) => void) | ((e: BreakerTransition) => void)): this {
-    if (event === 'mode') this.#sup.on('mode', fn as (e: ModeTransition) => void)
-    else this.#sup.on('breaker', fn as (e: BreakerTransition) => void)
+  /**
+   * Mode and breaker transitions, delivered after the runner's turn (a listener never runs
+   * inside the supervisor). A listener that throws is reported to the `error` listeners; with
+   * none, its error is thrown again on a new macrotask (as an EventEmitter's unhandled `error`).
+   */
+  on<K extends RunnerEventName>(event: K, fn: (e: RunnerEvents[K]) => void): this {
+    this.#sup.on(event, fn)
     return this
   }
 
   /** The threads are up and the runner accepts work (stays true in baseline-only mode). */
   get ready(): boolean {
-    return this.#closing === null && this.#pool !== null && this.#upstream !== null && this.#upstream.alive
+    return this.#closing === null && this.#upstream.alive
   }
 
   /** Accepted requests not yet answered. */
@@ -224,8 +234,8 @@ export class Runner {
   async #close(): Promise<void> {
     await this.beginDrain()
     await this.#sup.close()
-    await this.#upstream?.close()
-    await this.#pool?.close()
+    await this.#upstream.close()
+    await this.#pool.close()
   }
 }
 

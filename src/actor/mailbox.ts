@@ -16,32 +16,45 @@
  *
  * A message is out of the mailbox (and no longer counts against its capacity) from the moment
  * it is handed to `process`.
+ *
+ * An actor whose messages must never be refused (the supervisor: its messages are answers and
+ * timers, and handling one inline would break run-to-completion) is made with
+ * `Mailbox.unbounded(process)`: its ring starts small and doubles when full, so `offer` never
+ * answers `'full'`; what bounds it is the work that generates the messages.
  */
 
 export type OfferResult = 'ok' | 'full' | 'closed'
 
 /** The largest ring we preallocate (2^24 slots); mailboxes are small (`perf.mailbox_capacity`). */
 const MAX_CAPACITY = 1 << 24
+/** An unbounded mailbox's first ring; it doubles as needed. */
+const INITIAL_UNBOUNDED_SLOTS = 1024
 
 export class Mailbox<T> {
   readonly capacity: number
-  readonly #ring: (T | undefined)[]
-  readonly #mask: number
+  #ring: (T | undefined)[]
+  #mask: number
   readonly #process: ((msg: T) => void) | null
   #head = 0
   #size = 0
   #closed = false
   #processing = false
 
+  /** A mailbox that never refuses a message: its ring grows (see the file comment). */
+  static unbounded<T>(process?: (msg: T) => void): Mailbox<T> {
+    return new Mailbox<T>(Number.POSITIVE_INFINITY, process)
+  }
+
   constructor(capacity: number, process?: (msg: T) => void) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
+    const unbounded = capacity === Number.POSITIVE_INFINITY
+    if (!unbounded && (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY)) {
       throw new RangeError(`mailbox capacity must be an integer in 1..${MAX_CAPACITY}, got ${String(capacity)}`)
     }
     this.capacity = capacity
     // The ring is rounded up to a power of two so an index wraps with `& mask`; the bound that
     // `offer` enforces is still exactly `capacity`.
     let slots = 1
-    while (slots < capacity) slots <<= 1
+    while (slots < (unbounded ? INITIAL_UNBOUNDED_SLOTS : capacity)) slots <<= 1
     this.#ring = new Array<T | undefined>(slots).fill(undefined)
     this.#mask = slots - 1
     this.#process = process ?? null
@@ -69,6 +82,7 @@ export class Mailbox<T> {
   offer(msg: T): OfferResult {
     if (this.#closed) return 'closed'
     if (this.#size === this.capacity) return 'full'
+    if (this.#size === this.#ring.length) this.#grow()
     this.#ring[(this.#head + this.#size) & this.#mask] = msg
     this.#size++
     if (this.#process !== null && !this.#processing) this.#run(this.#process)
@@ -132,6 +146,16 @@ export class Mailbox<T> {
     for (let i = kept; i < size; i++) ring[(head + i) & mask] = undefined
     this.#size = kept
     return size - kept
+  }
+
+  /** Double the ring (unbounded mailboxes only: a bounded one is full before its ring is). */
+  #grow(): void {
+    const old = this.#ring
+    const ring = new Array<T | undefined>(old.length * 2).fill(undefined)
+    for (let i = 0; i < this.#size; i++) ring[i] = old[(this.#head + i) & this.#mask]
+    this.#ring = ring
+    this.#mask = ring.length - 1
+    this.#head = 0
   }
 
   #run(process: (msg: T) => void): void {

@@ -88,6 +88,12 @@ export type BreakerEvent =
        */
       readonly sameRequest: boolean
     }
+  /**
+   * The call ended without saying anything about the upstream's health (the caller's own error,
+   * or it ran out of its own deadline while the request went on for others): counted neither way.
+   * In half-open the probe permit is handed back, so another request can probe.
+   */
+  | { readonly type: 'release'; readonly generation: number }
 
 export interface BreakerContext {
   readonly config: CircuitBreakerConfig
@@ -170,6 +176,9 @@ export function transition(state: BreakerState, event: BreakerEvent, ctx: Breake
       }
       if (state.kind === 'half-open') return open(state, state.reopens + 1, 'probe_failed', ctx)
       return state
+    case 'release':
+      if (event.generation !== state.generation || state.kind !== 'half-open' || state.probesIssued === 0) return state
+      return { ...state, probesIssued: state.probesIssued - 1 }
   }
 }
 
@@ -339,6 +348,17 @@ export class CircuitBreaker {
    */
   failure(permit: Permit, sameRequest = false): void {
     this.#outcome(permit, false, sameRequest)
+  }
+
+  /**
+   * The call made under `permit` ended without a verdict on the upstream (the caller's own error,
+   * or its own deadline): it counts neither as a success nor as a failure, and a half-open probe
+   * permit is handed back (resilience4j's `releasePermission` for ignored exceptions).
+   */
+  release(permit: Permit): void {
+    const s = this.#tick()
+    if (permit !== s.generation) return
+    this.#step(s, { type: 'release', generation: permit })
   }
 
   snapshot(): BreakerSnapshot {

@@ -44,6 +44,7 @@ export interface CycleOptions {
 }
 
 const RANK: Readonly<Record<string, number>> = { high: 0, mid: 1, medium: 1 }
+const DONE: IteratorResult<CycleItem> = Object.freeze({ value: undefined, done: true })
 
 /** Priority of a liquidity bucket: high 0, mid/medium 1, anything else 2, low 3. */
 export function bucketRank(bucket: string | null): number {
@@ -73,11 +74,16 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
   readonly #budgetMs: number
   readonly #timer: ReturnType<Clock['setTimeout']>
   readonly #onFinish: ((cycle: Cycle) => void) | null
+  /** The waiter of each rank sent to the supervisor and not answered yet (withdrawn on `return`). */
+  readonly #waiters: (Waiter | null)[]
   #nextToSubmit = 0
   #nextToYield = 0
   #outstanding = 0
   #failure: TsfmError | null = null
-  #wake: ((r: IteratorResult<CycleItem>) => void) | null = null
+  /** `next()` calls waiting for a result, oldest first (a caller may ask again before one settles). */
+  #wakes: ((r: IteratorResult<CycleItem>) => void)[] = []
+  /** The caller stopped iterating (`return()`): nothing more is sent, answers are dropped. */
+  #stopped = false
   #summary: CycleSummary | null = null
 
   constructor(sup: Supervisor, clock: Clock, requests: readonly ForecastRequest[], opts: CycleOptions) {
@@ -86,6 +92,7 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
     this.#requests = requests
     this.#order = servingOrder(requests)
     this.#byRank = new Array<CycleItem | undefined>(requests.length).fill(undefined)
+    this.#waiters = new Array<Waiter | null>(requests.length).fill(null)
     this.#yieldPriority = (opts.order ?? 'priority') === 'priority'
     this.#concurrency = Math.max(1, opts.concurrency)
     this.#budgetMs = opts.budgetMs
@@ -107,13 +114,18 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
 
   answer(response: ForecastResponse, waiter: Waiter): void {
     this.#outstanding--
+    this.#waiters[waiter.tag] = null
+    if (this.#stopped) return
     this.#complete(waiter.tag, response)
     this.#feed()
   }
 
-  fail(error: TsfmError, _waiter: Waiter): void {
-    // Only a closing runner fails a request; the cycle ends with that error.
+  fail(error: TsfmError, waiter: Waiter): void {
     this.#outstanding--
+    this.#waiters[waiter.tag] = null
+    // After `return()` the failures are our own withdrawals; otherwise only a closing runner
+    // fails a request, and the cycle ends with that error.
+    if (this.#stopped) return
     this.#failure ??= error
     this.#flush()
   }
@@ -134,7 +146,8 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
         continue
       }
       this.#outstanding++
-      this.#sup.submit(req, this, { deadline: this.#end - this.#reserveMs, tag: rank })
+      const waiter = this.#sup.submit(req, this, { deadline: this.#end - this.#reserveMs, tag: rank })
+      if (waiter.state !== 'done') this.#waiters[rank] = waiter
     }
     this.#flush()
   }
@@ -171,12 +184,11 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
   }
 
   #flush(): void {
-    if (this.#wake === null) return
-    const r = this.#result()
-    if (r === null) return
-    const wake = this.#wake
-    this.#wake = null
-    wake(r)
+    while (this.#wakes.length > 0) {
+      const r = this.#result()
+      if (r === null) return
+      ;(this.#wakes.shift() as (r: IteratorResult<CycleItem>) => void)(r)
+    }
   }
 
   #result(): IteratorResult<CycleItem> | null {
@@ -197,12 +209,37 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
   }
 
   next(): Promise<IteratorResult<CycleItem>> {
-    if (this.#failure !== null && this.#outstanding === 0 && this.#take() === undefined) return Promise.reject(this.#failure)
-    const r = this.#result()
-    if (r !== null) return Promise.resolve(r)
+    if (this.#stopped) return Promise.resolve(DONE)
+    // Results go to `next()` calls in the order they were made.
+    if (this.#wakes.length === 0) {
+      if (this.#failure !== null && this.#outstanding === 0 && this.#take() === undefined) return Promise.reject(this.#failure)
+      const r = this.#result()
+      if (r !== null) return Promise.resolve(r)
+    }
     return new Promise((resolve) => {
-      this.#wake = resolve
+      this.#wakes.push(resolve)
     })
+  }
+
+  /**
+   * The caller stopped iterating (`break` out of `for await`, or an explicit `return()`): no
+   * more markets are sent, the requests still waiting are withdrawn (those nobody else waits for
+   * leave the upstream queue), pending `next()` calls end, and the cycle leaves the runner.
+   */
+  return(): Promise<IteratorResult<CycleItem>> {
+    if (!this.#stopped) {
+      this.#stopped = true
+      this.#nextToSubmit = this.#order.length
+      for (let rank = 0; rank < this.#waiters.length; rank++) {
+        const w = this.#waiters[rank]
+        if (w !== null && w !== undefined) this.#sup.abort(w)
+      }
+      this.#finish()
+    }
+    const wakes = this.#wakes
+    this.#wakes = []
+    for (const wake of wakes) wake(DONE)
+    return Promise.resolve(DONE)
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<CycleItem> {

@@ -47,6 +47,9 @@ export type FlightState = 'new' | 'queued' | 'upstream' | 'math' | 'fallback' | 
  * The work for one distinct request (one cache key): gates, one queue slot in its market's
  * mailbox, at most one upstream call, its post-processing, and the answer shared by its waiters.
  * The flight's timer is its queue timeout while queued.
+ *
+ * new ─▶ queued ─▶ upstream ─▶ math ─▶ done        (fallback: computing the baseline band;
+ *  └──────┴──────────┴──────────┴──▶ fallback ─▶ done   any state can end in done)
  */
 export class Flight implements Timed {
   dueAt = 0
@@ -82,7 +85,11 @@ export class Flight implements Timed {
     readonly req: ForecastRequest,
     /** Earliest waiter deadline at creation; the upstream job's deadline. */
     readonly deadline: number,
-    /** A stale-while-revalidate refresh: no client waits for it. */
-    readonly background: boolean,
+    /**
+     * Started as a stale-while-revalidate refresh (it ends the cache entry's revalidation). Not
+     * "nobody waits": a client that misses the cache while it runs joins it like any flight, and
+     * then every answer path serves that client — whether anyone waits is `waiters.length`.
+     */
+    readonly revalidation: boolean,
   ) {}
 }

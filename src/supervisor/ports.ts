@@ -2,9 +2,10 @@ import type { ForecastRequest } from '../request/types.js'
 import type { UpstreamJob } from '../io/types.js'
 
 /**
- * What the supervisor needs from the threads around it. The runner wires the real ones (the
- * Piscina math pool, the I/O actor); the supervisor's unit tests wire in-process ones. Results
- * come back as messages: `Supervisor.onMath(ticket, …)` and `Supervisor.onUpstream(outcome)`.
+ * What the supervisor needs from the threads around it, handed to its constructor. The runner
+ * wires the real ones (the Piscina math pool, the I/O actor); the supervisor's unit tests wire
+ * in-process ones. Results come back as messages: `Supervisor.onMath(ticket, …)` and
+ * `Supervisor.onUpstream(outcome)`.
  */
 
 /** A band computed by the math pool: quantile-major `nQ × H` probabilities + warning bits. */

@@ -37,6 +37,10 @@ export interface RunnerState {
   }
   /** Fallback answers per reason over the last 5 minutes. */
   readonly fallbacks_last_5m: Readonly<Record<string, number>>
+  /** Answers delivered since start (each counted once; see ledger.ts). */
   readonly answered: number
+  /** Requests withdrawn by their caller before their answer (aborted, client disconnected). */
+  readonly withdrawn: number
+  /** Upstream or math results that came back after their request was answered another way. */
   readonly late_results_dropped: number
 }

@@ -8,19 +8,21 @@ import { TsfmError } from '../errors.js'
 import type { UpstreamHealth, UpstreamOutcome, UpstreamRequestRecord } from '../io/types.js'
 import type { Logger } from '../log.js'
 import { BREAKER_VALUE, MODE_VALUE, type Metrics } from '../metrics/metrics.js'
-import type { FallbackReason } from '../reasons.js'
+import { isCallerFault, type FallbackReason } from '../reasons.js'
 import { freqStepMs } from '../request/freq.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { BreakerStateName, ForecastResponse, ModeName } from '../response.js'
 import { bandToPaths, buildAnswer, reanswer, warningsFor, type AnswerState, type Timings } from './answer.js'
 import { CircuitBreaker, type BreakerTransition, type Permit } from './breaker.js'
-import { Flight, Waiter, type AnswerSink } from './flight.js'
 import { emergencyBand } from './emergency-band.js'
+import { EventRelay, type Listener, type RunnerEventName, type RunnerEvents } from './events.js'
+import { Flight, Waiter, type AnswerSink } from './flight.js'
 import { Gates } from './gates.js'
+import { Ledger } from './ledger.js'
 import { MarketTable } from './market.js'
+import { TICK_MSG, type SupervisorMsg } from './messages.js'
 import { ModeMachine, type ModeTransition } from './mode.js'
 import type { BandResult, MathPort, UpstreamPort } from './ports.js'
-import { ReasonWindow } from './reason-window.js'
 import { RoutingPolicy } from './routing.js'
 import type { RunnerState } from './state.js'
 import { TimerHeap } from './timer-heap.js'
@@ -31,6 +33,10 @@ export interface SupervisorDeps {
   readonly clock: Clock
   readonly metrics: Metrics
   readonly logger: Logger
+  /** The math pool (or the test's inline kernels); results come back through `onMath`. */
+  readonly math: MathPort
+  /** The I/O actor (or the test's fake upstream); outcomes come back through `onUpstream`. */
+  readonly upstream: UpstreamPort
   readonly random?: () => number
 }
 
@@ -43,50 +49,56 @@ export interface SubmitOptions {
   readonly priority?: 'high' | 'normal' | 'low'
 }
 
-type Listener<E> = (event: E) => void
-
-/** A periodic baseline-only probe in flight (ticket owner). */
+/** A periodic probe in flight (ticket owner). */
 class Probe {
   constructor(readonly startedAt: number) {}
 }
 
 type TicketOwner = Flight | Probe
 
-const SUBMIT = 0
-const UPSTREAM = 1
-const MATH = 2
-const WAITER_DUE = 3
-const QUEUE_DUE = 4
-const ABORT = 5
-const TICK = 6
+/** How a flight-wide fallback may be answered and kept. */
+const Fallback = {
+  /** The baseline band; not cached (the runtime's circumstances: mode, queue, mailbox). */
+  Plain: 0,
+  /** The baseline band, cached: a deterministic gate answer. */
+  Cacheable: 1,
+  /** A stale answer within `stale_if_error_s` if there is one, else the baseline band. */
+  StaleIfError: 2,
+} as const
+type Fallback = (typeof Fallback)[keyof typeof Fallback]
 
-/** One message in the supervisor's mailbox; one shape for all kinds (fields unused stay null). */
-class Msg {
-  constructor(
-    readonly kind: number,
-    readonly waiter: Waiter | null,
-    readonly flight: Flight | null,
-    readonly req: ForecastRequest | null,
-    readonly outcome: UpstreamOutcome | null,
-    readonly ticket: number,
-    readonly band: BandResult | null,
-  ) {}
-}
+const EMPTY = new Float64Array(0)
+const NO_BAND: BandResult = Object.freeze({ ok: false, values: EMPTY, warnings: 0 })
 
 /**
  * The supervisor actor (SPEC §3–§5): owns the cache, the single-flight table, the market cells,
  * the circuit breaker and the mode machine, and decides for every request whether the upstream
  * is worth asking. Everything that reaches it — submissions, upstream outcomes, math results,
- * timers, aborts — is a message in one mailbox processed to completion, so an answer delivered to
- * a sink that synchronously submits again never re-enters half-updated state. Results of the
- * I/O actor and the math pool carry tickets; a result whose ticket was closed is dropped.
+ * timers, aborts, health — is a message (messages.ts) in one mailbox processed to completion, so
+ * an answer delivered to a sink that synchronously submits again never re-enters half-updated
+ * state. Results of the I/O actor and the math pool carry tickets; a result whose ticket was
+ * closed is dropped and counted.
+ *
+ * Where answers come from, each in one place:
+ * - every answer reaches its caller through `#deliver`, which counts it (ledger.ts) — once;
+ * - every baseline answer is built by `#baselineAnswer`;
+ * - a flight that cannot be answered from the upstream goes through `#fallBack` (all its
+ *   waiters, stale-if-error where allowed), a single waiter through `#fallBackWaiter` (its own
+ *   deadline);
+ * - a handler that throws (a bug) is caught per message and the requests it touched are answered
+ *   from the emergency band (`#rescue`), so one bug cannot strand requests behind it.
+ *
+ * Mode and breaker transitions update metrics and logs at once, but listeners hear of them after
+ * the turn (events.ts): a listener can neither throw into a handler nor see half-updated state.
  */
 export class Supervisor {
   readonly #config: TsfmConfig
   readonly #clock: Clock
   readonly #metrics: Metrics
   readonly #log: Logger
-  readonly #inbox: Mailbox<Msg>
+  readonly #math: MathPort
+  readonly #upstream: UpstreamPort
+  readonly #inbox: Mailbox<SupervisorMsg>
   readonly #cache: ForecastCache<ForecastResponse>
   readonly #flights = new Map<string, Flight>()
   readonly #tickets = new Tickets<TicketOwner>()
@@ -96,26 +108,23 @@ export class Supervisor {
   readonly #mode: ModeMachine
   readonly #waiterTimers: TimerHeap<Waiter>
   readonly #queueTimers: TimerHeap<Flight>
-  readonly #reasons: ReasonWindow
+  readonly #ledger: Ledger
+  readonly #events: EventRelay
   readonly #budgetMs: number
   readonly #queueTimeoutMs: number
   readonly #normalTimeoutMs: number
   readonly #minWidth: number
   readonly #maxWidth: number
-  readonly #modeListeners: Listener<ModeTransition>[] = []
-  readonly #breakerListeners: Listener<BreakerTransition>[] = []
-  #math: MathPort | null = null
-  #upstream: UpstreamPort | null = null
   #health: UpstreamHealth | null = null
   #open = 0
   #closing = false
   #drained: (() => void) | null = null
   #tick: ReturnType<Clock['setTimeout']> | null = null
-  #answered = 0
-  #lateDropped = 0
   #upstreamEwma = 0
-  /** batch_id of the last failed upstream outcome (0 = none or an outcome of its own). */
+  /** batch_id of the last failed upstream outcome counted by the breaker (0 = none). */
   #lastFailedBatch = 0
+  /** The flight the message being handled works on: what `#rescue` answers if the handler throws. */
+  #active: Flight | null = null
 
   constructor(deps: SupervisorDeps) {
     const { config, clock, metrics } = deps
@@ -123,11 +132,15 @@ export class Supervisor {
     this.#clock = clock
     this.#metrics = metrics
     this.#log = deps.logger
-    this.#inbox = new Mailbox<Msg>(1 << 16, (m) => this.#handle(m))
+    this.#math = deps.math
+    this.#upstream = deps.upstream
+    this.#inbox = Mailbox.unbounded<SupervisorMsg>((m) => this.#handle(m))
     this.#cache = new ForecastCache<ForecastResponse>(config.cache, clock)
     this.#markets = new MarketTable(config.perf.per_market_inflight_limit, config.perf.worker_concurrency, config.perf.mailbox_capacity)
     this.#metrics.readQueuesFrom(this.#markets)
     this.#gates = new Gates(config, new RoutingPolicy(config.routing))
+    this.#ledger = new Ledger(metrics, clock)
+    this.#events = new EventRelay(this.#log)
     this.#breaker = new CircuitBreaker(
       config.circuit_breaker,
       clock,
@@ -136,21 +149,14 @@ export class Supervisor {
       config.adapter.deadline_budget_ms,
     )
     this.#mode = new ModeMachine(config.degradation, clock, (e) => this.#onModeTransition(e))
-    this.#waiterTimers = new TimerHeap<Waiter>(clock, (w) => this.#post(WAITER_DUE, w, null, null, null, 0, null))
-    this.#queueTimers = new TimerHeap<Flight>(clock, (f) => this.#post(QUEUE_DUE, null, f, null, null, 0, null))
-    this.#reasons = new ReasonWindow(300_000)
+    this.#waiterTimers = new TimerHeap<Waiter>(clock, (waiter) => this.#post({ kind: 'waiter-due', waiter }))
+    this.#queueTimers = new TimerHeap<Flight>(clock, (flight) => this.#post({ kind: 'queue-due', flight }))
     this.#budgetMs = config.adapter.deadline_budget_ms
     this.#queueTimeoutMs = config.perf.queue_timeout_ms
     this.#normalTimeoutMs = Math.round(config.adapter.timeout_s * 1000)
     this.#minWidth = config.interval_sanity.min_width
     this.#maxWidth = config.interval_sanity.max_width
     this.#scheduleTick()
-  }
-
-  /** Wire the math pool and the I/O actor (they are created with sinks pointing back here). */
-  attach(math: MathPort, upstream: UpstreamPort): void {
-    this.#math = math
-    this.#upstream = upstream
   }
 
   // ---- entry points (each becomes a message) ------------------------------------------
@@ -161,25 +167,30 @@ export class Supervisor {
     const budgetEnd = now + this.#budgetMs
     const deadline = opts?.deadline !== undefined && opts.deadline < budgetEnd ? opts.deadline : budgetEnd
     const waiter = new Waiter(sink, now, deadline, opts?.tag ?? 0)
+    waiter.high = opts?.priority === 'high'
     if (this.#closing) {
       waiter.state = 'done'
       sink.fail(new TsfmError('TSFM_RUNNER_CLOSED', 'the runner is closing and accepts no new requests'), waiter)
       return waiter
     }
     this.#open++
-    waiter.high = opts?.priority === 'high'
-    this.#post(SUBMIT, waiter, null, req, null, 0, null)
+    this.#post({ kind: 'submit', waiter, req })
     return waiter
   }
 
-  /** Withdraw a waiting request (its AbortSignal fired); it is answered with TSFM_ABORTED. */
+  /** Withdraw a waiting request (its caller left); it is answered with TSFM_ABORTED. */
   abort(waiter: Waiter): void {
-    this.#post(ABORT, waiter, null, null, null, 0, null)
+    this.#post({ kind: 'abort', waiter })
   }
 
   /** Sink for the I/O actor's outcomes. */
   onUpstream(outcome: UpstreamOutcome): void {
-    this.#post(UPSTREAM, null, null, null, outcome, outcome.ticket, null)
+    this.#post({ kind: 'outcome', outcome })
+  }
+
+  /** The I/O actor dropped an outcome that came after its deadline (counted as a late result). */
+  onLateUpstream(): void {
+    this.#ledger.late()
   }
 
   /** Sink for the I/O actor's per-request records (metrics only). */
@@ -190,20 +201,16 @@ export class Supervisor {
 
   /** Sink for the math pool's results. */
   onMath(ticket: number, band: BandResult): void {
-    this.#post(MATH, null, null, null, null, ticket, band)
+    this.#post({ kind: 'band', ticket, band })
   }
 
   /** The I/O actor's health probe result (drives degraded → normal recovery). */
   onHealth(health: UpstreamHealth): void {
-    this.#health = health
-    this.#mode.setHealth(health.ok)
+    this.#post({ kind: 'health', health })
   }
 
-  on(event: 'mode', fn: Listener<ModeTransition>): void
-  on(event: 'breaker', fn: Listener<BreakerTransition>): void
-  on(event: 'mode' | 'breaker', fn: Listener<ModeTransition> | Listener<BreakerTransition>): void {
-    if (event === 'mode') this.#modeListeners.push(fn as Listener<ModeTransition>)
-    else this.#breakerListeners.push(fn as Listener<BreakerTransition>)
+  on<K extends RunnerEventName>(event: K, fn: Listener<RunnerEvents[K]>): void {
+    this.#events.on(event, fn)
   }
 
   get breakerState(): BreakerStateName {
@@ -221,7 +228,7 @@ export class Supervisor {
 
   /**
    * Stop accepting requests and resolve once every accepted one is answered (each is bounded by
-   * its deadline, so this always ends). Background refreshes still running are not waited for.
+   * its deadline, so this always ends). Refreshes nobody waits for are not waited for.
    */
   close(): Promise<void> {
     this.#closing = true
@@ -235,17 +242,14 @@ export class Supervisor {
 
   /**
    * A baseline answer computed now, outside the pipeline: for requests a cycle will not send
-   * (`cycle_budget_exhausted`). Counted like every other fallback.
+   * (`cycle_budget_exhausted`). Counted like every other answer.
    */
   baselineNow(req: ForecastRequest, reason: FallbackReason): ForecastResponse {
     const flight = new Flight('', req, this.#clock.now(), false)
     flight.route = this.#gates.routing.select(req)
-    this.#count(reason)
-    const band = (this.#math as MathPort).baselineNow(req)
-    const answer = this.#baselineAnswer(flight, band, band.ok ? reason : 'baseline_error', { queue: 0, upstream: 0, total: 0 })
-    this.#metrics.requestLatency.baseline.observe(0)
-    this.#metrics.request(200, 'baseline')
-    this.#answered++
+    const band = this.#math.baselineNow(req)
+    const answer = this.#baselineAnswer(flight, band, reason, { queue: 0, upstream: 0, total: 0 })
+    this.#ledger.delivered(answer)
     return answer
   }
 
@@ -255,7 +259,6 @@ export class Supervisor {
   }
 
   state(): RunnerState {
-    const now = this.#clock.now()
     const cache = this.#cache.stats()
     const lookups = cache.hits + cache.stale + cache.misses
     return {
@@ -285,54 +288,45 @@ export class Supervisor {
         version: this.#health?.version ?? null,
         checked_at: this.#health?.checked_at ?? null,
       },
-      fallbacks_last_5m: this.#reasons.counts(now),
-      answered: this.#answered,
-      late_results_dropped: this.#lateDropped,
+      fallbacks_last_5m: this.#ledger.fallbacksLast5m(),
+      answered: this.#ledger.answered,
+      withdrawn: this.#ledger.withdrawnCount,
+      late_results_dropped: this.#ledger.lateDropped,
     }
   }
 
   // ---- the mailbox ----------------------------------------------------------------------
 
-  #post(
-    kind: number,
-    waiter: Waiter | null,
-    flight: Flight | null,
-    req: ForecastRequest | null,
-    outcome: UpstreamOutcome | null,
-    ticket: number,
-    band: BandResult | null,
-  ): void {
-    const msg = new Msg(kind, waiter, flight, req, outcome, ticket, band)
-    if (this.#inbox.offer(msg) === 'full') {
-      // 65 536 messages generated while handling one message cannot happen in practice; if it
-      // ever does, handling inline is safer than losing an answer.
-      this.#log.error({ kind }, 'supervisor mailbox full; handling inline')
-      this.#handle(msg)
-    }
+  #post(msg: SupervisorMsg): void {
+    // Unbounded (actor/mailbox.ts): a message is never refused and never handled inline.
+    this.#inbox.offer(msg)
   }
 
-  #handle(m: Msg): void {
+  #handle(m: SupervisorMsg): void {
+    this.#active = null
     try {
       switch (m.kind) {
-        case SUBMIT:
-          return this.#onSubmit(m.waiter as Waiter, m.req as ForecastRequest)
-        case UPSTREAM:
-          return this.#onOutcome(m.outcome as UpstreamOutcome)
-        case MATH:
-          return this.#onBand(m.ticket, m.band as BandResult)
-        case WAITER_DUE:
-          return this.#onWaiterDue(m.waiter as Waiter)
-        case QUEUE_DUE:
-          return this.#onQueueDue(m.flight as Flight)
-        case ABORT:
-          return this.#onAbort(m.waiter as Waiter)
-        case TICK:
+        case 'submit':
+          return this.#onSubmit(m.waiter, m.req)
+        case 'outcome':
+          return this.#onOutcome(m.outcome)
+        case 'band':
+          return this.#onBand(m.ticket, m.band)
+        case 'waiter-due':
+          return this.#onWaiterDue(m.waiter)
+        case 'queue-due':
+          return this.#onQueueDue(m.flight)
+        case 'abort':
+          return this.#onAbort(m.waiter)
+        case 'health':
+          return this.#onHealthMsg(m.health)
+        case 'tick':
           return this.#onTick()
       }
     } catch (e) {
-      // A bug must not strand the requests behind it; the error is logged, not swallowed silently.
-      this.#log.error({ err: e, kind: m.kind }, 'supervisor message handler failed')
-      if (m.waiter !== null && m.waiter.state !== 'done') this.#emergency(m.waiter, 'baseline_error')
+      this.#rescue(m, e)
+    } finally {
+      this.#active = null
     }
   }
 
@@ -344,13 +338,14 @@ export class Supervisor {
     if (hit.kind !== 'miss') {
       if (hit.kind === 'fresh') this.#metrics.cacheRequests.hit.inc()
       else this.#metrics.cacheRequests.stale.inc()
-      this.#answer(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(), this.#timings(waiter, 0, 0)))
-      if (hit.kind === 'stale' && hit.revalidate) this.#refresh(key, req)
+      this.#deliver(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(), this.#timings(waiter, 0, 0)))
+      if (hit.kind === 'stale' && hit.revalidate) this.#revalidate(key, req)
       return
     }
     this.#metrics.cacheRequests.miss.inc()
     const existing = this.#flights.get(key)
-    if (existing !== undefined && existing.state !== 'done') {
+    if (existing !== undefined) {
+      // Single-flight: also a stale-while-revalidate refresh, which this waiter now waits for.
       this.#join(existing, waiter)
       return
     }
@@ -358,6 +353,7 @@ export class Supervisor {
     flight.enqueuedAt = waiter.arrivedAt
     flight.high = waiter.high
     this.#flights.set(key, flight)
+    this.#active = flight
     this.#join(flight, waiter)
     this.#start(flight)
   }
@@ -368,27 +364,28 @@ export class Supervisor {
     this.#waiterTimers.schedule(waiter, waiter.deadline)
   }
 
-  /** Stale-while-revalidate: one background flight refreshes the entry. */
-  #refresh(key: string, req: ForecastRequest): void {
+  /** Stale-while-revalidate: one flight nobody waits for (yet) refreshes the entry. */
+  #revalidate(key: string, req: ForecastRequest): void {
     if (this.#flights.has(key)) return // already being computed; its answer refreshes the entry
     const now = this.#clock.now()
     const flight = new Flight(key, req, now + this.#budgetMs, true)
     flight.enqueuedAt = now
     this.#flights.set(key, flight)
+    this.#active = flight
     this.#start(flight)
   }
 
   #start(flight: Flight): void {
     const verdict = this.#gates.check(flight.req)
     flight.route = verdict.route
-    if (verdict.reason !== null) return this.#fallback(flight, verdict.reason, true)
+    if (verdict.reason !== null) return this.#fallBack(flight, verdict.reason, Fallback.Cacheable)
     if (this.#mode.mode.kind === 'baseline-only') {
-      if (!this.#mode.shouldProbe()) return this.#fallback(flight, 'degradation_baseline_only', false)
+      if (!this.#mode.shouldProbe()) return this.#fallBack(flight, 'degradation_baseline_only', Fallback.Plain)
       flight.probe = true
     }
     if (this.#breaker.state === 'open') return this.#refused(flight)
     const admitted = this.#markets.admit(flight)
-    if (admitted === 'full') return this.#fallback(flight, 'mailbox_full', false)
+    if (admitted === 'full') return this.#fallBack(flight, 'mailbox_full', Fallback.Plain)
     if (admitted === 'dispatch') {
       this.#markets.take(flight)
       this.#dispatch(flight)
@@ -397,10 +394,10 @@ export class Supervisor {
     this.#queueTimers.schedule(flight, this.#clock.now() + this.#queueTimeoutMs)
   }
 
-  /** The breaker refused: stale-if-error if there is one, else `circuit_breaker_open`. */
+  /** The breaker refused: a failure for the mode machine; stale-if-error or `circuit_breaker_open`. */
   #refused(flight: Flight): void {
     this.#recordMode(flight, false)
-    this.#failedUpstream(flight, 'circuit_breaker_open')
+    this.#fallBack(flight, 'circuit_breaker_open', Fallback.StaleIfError)
   }
 
   /** `flight` holds its market and global slots: acquire the breaker and send it upstream. */
@@ -417,17 +414,16 @@ export class Supervisor {
     flight.permit = permit
     flight.state = 'upstream'
     flight.dispatchedAt = now
-    const ticket = this.#tickets.issue(flight)
-    flight.ticket = ticket
+    flight.ticket = this.#tickets.issue(flight)
     const job = upstreamJob(
       flight.req,
-      ticket,
+      flight.ticket,
       flight.deadline,
       this.#mode.attemptTimeoutMs(this.#normalTimeoutMs),
       this.#mode.maxRetries(this.#config.adapter.retry_count),
       this.#config.input_len_steps,
     )
-    ;(this.#upstream as UpstreamPort).submit(job)
+    this.#upstream.submit(job)
   }
 
   /** Hand out freed slots to queued flights, FIFO over markets. */
@@ -435,30 +431,34 @@ export class Supervisor {
     let flight: Flight | undefined
     while ((flight = this.#markets.next()) !== undefined) {
       this.#queueTimers.cancel(flight)
+      this.#active = flight
       this.#dispatch(flight)
     }
   }
 
+  /**
+   * Shed by the queue timeout: answered at once from the baseline. Not an event for the mode
+   * machine (SPEC §5): waiting for a slot says how much traffic there is, not how the upstream is.
+   */
   #onQueueDue(flight: Flight): void {
     if (flight.state !== 'queued') return
-    flight.state = 'fallback'
+    this.#active = flight
     this.#markets.unqueue(flight)
-    if (flight.background) return this.#finish(flight)
-    this.#recordMode(flight, false)
-    this.#fallback(flight, 'queue_timeout', false)
+    this.#fallBack(flight, 'queue_timeout', Fallback.Plain)
   }
 
   #onOutcome(outcome: UpstreamOutcome): void {
     const owner = this.#tickets.take(outcome.ticket)
     if (owner === undefined) {
-      this.#lateDropped++
+      this.#ledger.late()
       return
     }
     if (owner instanceof Probe) {
-      this.#mode.record(outcome.ok ? 'success' : 'failure', owner.startedAt)
+      if (outcome.ok || !isNeutral(outcome.reason)) this.#mode.record(outcome.ok ? 'success' : 'failure', owner.startedAt)
       return
     }
-    const flight = owner as Flight
+    const flight = owner
+    this.#active = flight
     flight.ticket = 0
     this.#markets.release(flight)
     flight.upstreamMs = outcome.upstream_ms
@@ -469,91 +469,109 @@ export class Supervisor {
       this.#breaker.success(permit)
       this.#recordMode(flight, true)
       flight.state = 'math'
-      const ticket = this.#tickets.issue(flight)
-      flight.ticket = ticket
-      ;(this.#math as MathPort).postprocess(ticket, flight.req, outcome.values)
+      flight.ticket = this.#tickets.issue(flight)
+      this.#math.postprocess(flight.ticket, flight.req, outcome.values)
     } else {
-      // The members of one failed multiplexed request arrive together: count that request once
-      // toward the breaker's consecutive failures (each member still counts in its rate window).
-      const sameRequest = outcome.batch_id !== 0 && outcome.batch_id === this.#lastFailedBatch
-      this.#lastFailedBatch = outcome.batch_id
-      this.#breaker.failure(permit, sameRequest)
-      this.#recordMode(flight, false)
-      this.#failedUpstream(flight, outcome.reason)
+      const reason = outcome.reason
+      if (isCallerFault(reason)) {
+        // The caller's own mistake (a model tollama does not have, a request it refuses): no
+        // verdict on the upstream, for the breaker or the mode machine.
+        this.#breaker.release(permit)
+      } else if (reason === 'deadline_exceeded') {
+        // This job's own deadline passed while its request went on for others (a multiplexed
+        // request is timed by its longest member): the request's verdict comes with the members
+        // still waiting for it. The client did miss its upstream answer: a mode event.
+        this.#breaker.release(permit)
+        this.#recordMode(flight, false)
+      } else {
+        // The members of one failed multiplexed request arrive together: count that request once
+        // toward the breaker's consecutive failures (each member still counts in its rate window).
+        const sameRequest = outcome.batch_id !== 0 && outcome.batch_id === this.#lastFailedBatch
+        this.#lastFailedBatch = outcome.batch_id
+        this.#breaker.failure(permit, sameRequest)
+        this.#recordMode(flight, false)
+      }
+      this.#fallBack(flight, reason, Fallback.StaleIfError)
     }
     this.#pump()
   }
 
-  /** The upstream failed (or refused): serve stale-if-error when possible, else the baseline. */
-  #failedUpstream(flight: Flight, reason: FallbackReason): void {
-    const stale = this.#cache.getStaleIfError(flight.key)
-    if (stale === undefined) return this.#fallback(flight, reason, false)
-    flight.state = 'done'
-    for (const w of flight.waiters) {
-      this.#answer(w, reanswer(stale, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, this.#answerState(), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+  #onBand(ticket: number, band: BandResult): void {
+    const owner = this.#tickets.take(ticket)
+    if (owner === undefined || owner instanceof Probe) {
+      this.#ledger.late()
+      return
     }
+    const flight = owner
+    this.#active = flight
+    flight.ticket = 0
+    if (flight.state === 'fallback') return this.#answerFallback(flight, band)
+    if (flight.state !== 'math') return
+    if (!band.ok) return this.#fallBack(flight, 'upstream_invalid_payload', Fallback.StaleIfError)
+    const answer = buildAnswer(
+      flight.req,
+      bandToPaths(band.values, flight.req.quantiles, flight.req.horizon_steps),
+      { runtime: 'tollama', reason: null, warnings: warningsFor(band.warnings, null), route: flight.route, cacheHit: false, cacheStale: false },
+      this.#answerState(),
+      { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 },
+      inputLength(flight.req, this.#config),
+    )
+    this.#cache.set(flight.key, answer)
+    this.#answerAll(flight, answer)
     this.#finish(flight)
   }
 
-  #onBand(ticket: number, band: BandResult): void {
-    const owner = this.#tickets.take(ticket)
-    if (owner === undefined) {
-      this.#lateDropped++
-      return
+  /**
+   * The one path for a flight that will not be answered from the upstream: every waiter gets
+   * a stale answer within `stale_if_error_s` (when `how` allows it) or the baseline band.
+   */
+  #fallBack(flight: Flight, reason: FallbackReason, how: Fallback): void {
+    if (how === Fallback.StaleIfError) {
+      const stale = this.#cache.getStaleIfError(flight.key)
+      if (stale !== undefined) {
+        const waiters = flight.waiters
+        for (let i = 0; i < waiters.length; i++) {
+          const w = waiters[i] as Waiter
+          if (w.state !== 'waiting') continue
+          this.#deliver(w, reanswer(stale, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, this.#answerState(), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+        }
+        return this.#finish(flight)
+      }
     }
-    const flight = owner as Flight
-    flight.ticket = 0
-    if (flight.state === 'math') {
-      if (!band.ok) return this.#failedUpstream(flight, 'upstream_invalid_payload')
-      const answer = buildAnswer(
-        flight.req,
-        bandToPaths(band.values, flight.req.quantiles, flight.req.horizon_steps),
-        { runtime: 'tollama', reason: null, warnings: warningsFor(band.warnings, null), route: flight.route, cacheHit: false, cacheStale: false },
-        this.#answerState(),
-        { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 },
-        inputLength(flight.req, this.#config),
-      )
-      this.#cache.set(flight.key, answer)
-      this.#answerAll(flight, answer)
-      return this.#finish(flight)
-    }
-    if (flight.state === 'fallback') return this.#answerFlightFallback(flight, band)
-  }
-
-  /** A flight-wide fallback: every waiter gets the baseline with `reason`. */
-  #fallback(flight: Flight, reason: FallbackReason, cacheable: boolean): void {
     flight.state = 'fallback'
     flight.fallbackReason = reason
-    flight.fallbackCacheable = cacheable
-    this.#count(reason)
-    if (flight.background && !cacheable) return this.#finish(flight)
-    const math = this.#math as MathPort
-    const now = keptBand(flight) ?? math.tryBaseline(flight.req)
-    if (now !== null) return this.#answerFlightFallback(flight, now)
-    const ticket = this.#tickets.issue(flight)
-    flight.ticket = ticket
-    math.baseline(ticket, flight.req)
+    flight.fallbackCacheable = how === Fallback.Cacheable
+    // Nobody to answer and nothing to keep (a refresh that failed): no band to compute.
+    if (flight.waiters.length === 0 && !flight.fallbackCacheable) return this.#finish(flight)
+    const now = keptBand(flight) ?? this.#math.tryBaseline(flight.req)
+    if (now !== null) return this.#answerFallback(flight, now)
+    flight.ticket = this.#tickets.issue(flight)
+    this.#math.baseline(flight.ticket, flight.req)
   }
 
-  #answerFlightFallback(flight: Flight, band: BandResult): void {
-    const reason = band.ok ? (flight.fallbackReason as FallbackReason) : 'baseline_error'
-    const answer = this.#baselineAnswer(flight, band, reason, { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 })
+  /** The flight-wide fallback's band is here: answer every waiter, keep it if cacheable. */
+  #answerFallback(flight: Flight, band: BandResult): void {
+    const answer = this.#baselineAnswer(flight, band, flight.fallbackReason as FallbackReason, { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 })
     if (flight.fallbackCacheable && band.ok) this.#cache.set(flight.key, answer)
     this.#answerAll(flight, answer)
     this.#finish(flight)
   }
 
-  /** Every baseline answer is built here; the flight keeps its band for any later fallback. */
+  /**
+   * Every baseline answer is built here (`baseline_error` with the emergency band when the
+   * baseline itself failed); the flight keeps its band for any later fallback of the same flight.
+   */
   #baselineAnswer(flight: Flight, band: BandResult, reason: FallbackReason, timings: Timings): ForecastResponse {
     if (band.ok && flight.band === null) {
       flight.band = band.values
       flight.bandWarnings = band.warnings
     }
     const values = band.ok ? band.values : emergencyBand(flight.req, this.#minWidth, this.#maxWidth)
+    const said = band.ok ? reason : 'baseline_error'
     return buildAnswer(
       flight.req,
       bandToPaths(values, flight.req.quantiles, flight.req.horizon_steps),
-      { runtime: 'baseline', reason, warnings: warningsFor(band.ok ? band.warnings : 0, reason), route: flight.route, cacheHit: false, cacheStale: false },
+      { runtime: 'baseline', reason: said, warnings: warningsFor(band.ok ? band.warnings : 0, said), route: flight.route, cacheHit: false, cacheStale: false },
       this.#answerState(),
       timings,
       inputLength(flight.req, this.#config),
@@ -565,17 +583,17 @@ export class Supervisor {
     for (let i = 0; i < waiters.length; i++) {
       const w = waiters[i] as Waiter
       if (w.state !== 'waiting') continue
-      this.#answer(w, reanswer(answer, { cacheHit: false, cacheStale: false }, this.#answerState(), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+      this.#deliver(w, reanswer(answer, { cacheHit: false, cacheStale: false }, this.#answerState(), this.#timings(w, flight.queueMs, flight.upstreamMs)))
     }
   }
 
   #onWaiterDue(waiter: Waiter): void {
     if (waiter.state !== 'waiting') return
     const flight = waiter.flight as Flight
+    this.#active = flight
     if (flight.state === 'upstream') this.#recordMode(flight, false)
     this.#detach(waiter)
-    this.#count('deadline_exceeded')
-    this.#fallbackWaiter(waiter, 'deadline_exceeded')
+    this.#fallBackWaiter(waiter, flight, 'deadline_exceeded')
   }
 
   /**
@@ -583,43 +601,52 @@ export class Supervisor {
    * computed here, synchronously (a few µs), because a deadline answer is due now and must not
    * wait behind a math batch; it is kept on the flight for any later fallback of the same flight.
    */
-  #fallbackWaiter(waiter: Waiter, reason: FallbackReason): void {
-    const flight = waiter.flight as Flight
-    this.#answerFallback(waiter, flight, reason, keptBand(flight) ?? (this.#math as MathPort).baselineNow(flight.req))
-  }
-
-  #answerFallback(waiter: Waiter, flight: Flight, reason: FallbackReason, band: BandResult): void {
-    const timings = this.#timings(waiter, flight.queueMs, flight.state === 'upstream' ? this.#clock.now() - flight.dispatchedAt : flight.upstreamMs)
-    this.#answer(waiter, this.#baselineAnswer(flight, band, band.ok ? reason : 'baseline_error', timings))
+  #fallBackWaiter(waiter: Waiter, flight: Flight, reason: FallbackReason): void {
+    const band = keptBand(flight) ?? this.#math.baselineNow(flight.req)
+    const upstreamMs = flight.state === 'upstream' ? this.#clock.now() - flight.dispatchedAt : flight.upstreamMs
+    this.#deliver(waiter, this.#baselineAnswer(flight, band, reason, this.#timings(waiter, flight.queueMs, upstreamMs)))
   }
 
   #onAbort(waiter: Waiter): void {
-    if (waiter.state === 'done') return
+    if (waiter.state !== 'waiting') return
+    this.#active = waiter.flight
     this.#detach(waiter)
-    waiter.state = 'done'
-    this.#waiterTimers.cancel(waiter)
-    this.#close1()
-    waiter.sink.fail(new TsfmError('TSFM_ABORTED', 'the request was aborted by its caller'), waiter)
+    this.#ledger.withdrawn()
+    this.#settle(waiter)
+    this.#failSink(waiter, new TsfmError('TSFM_ABORTED', 'the request was aborted by its caller'))
   }
 
-  /** Take a waiter out of its flight; a queued flight nobody waits for any more is dropped. */
+  #onHealthMsg(health: UpstreamHealth): void {
+    this.#health = health
+    this.#mode.setHealth(health.ok)
+  }
+
+  /**
+   * Take a waiter out of its flight. A queued flight nobody waits for any more is dropped: no
+   * upstream work for nobody. A flight already upstream goes on (its answer fills the cache,
+   * and the next request for it — often the same client retrying — is a hit).
+   */
   #detach(waiter: Waiter): void {
     const flight = waiter.flight
     if (flight === null) return
     const i = flight.waiters.indexOf(waiter)
     if (i >= 0) flight.waiters.splice(i, 1)
-    if (flight.waiters.length === 0 && !flight.background && flight.state === 'queued') {
-      flight.state = 'done'
+    if (flight.waiters.length === 0 && !flight.revalidation && flight.state === 'queued') {
       this.#queueTimers.cancel(flight)
       this.#markets.unqueue(flight)
       this.#finish(flight)
     }
   }
 
+  /** The flight is over: its result, if one is still coming, will be dropped as late. */
   #finish(flight: Flight): void {
     flight.state = 'done'
+    if (flight.ticket !== 0) {
+      this.#tickets.cancel(flight.ticket)
+      flight.ticket = 0
+    }
     if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key)
-    if (flight.background) this.#cache.endRevalidate(flight.key)
+    if (flight.revalidation) this.#cache.endRevalidate(flight.key)
   }
 
   /** The flight's one event for the mode machine (SPEC §5 "failure share"). */
@@ -629,18 +656,30 @@ export class Supervisor {
     this.#mode.record(ok ? 'success' : 'failure', flight.enqueuedAt)
   }
 
-  #answer(waiter: Waiter, response: ForecastResponse): void {
-    waiter.state = 'done'
-    this.#waiterTimers.cancel(waiter)
-    const runtime = response.meta.runtime
-    this.#metrics.requestLatency[runtime].observe(response.meta.timings_ms.total)
-    this.#metrics.request(200, runtime)
-    this.#answered++
-    this.#close1()
-    waiter.sink.answer(response, waiter)
+  /** Every answer reaches its caller here, and is counted here (ledger.ts) — once. */
+  #deliver(waiter: Waiter, response: ForecastResponse): void {
+    this.#settle(waiter)
+    this.#ledger.delivered(response)
+    try {
+      waiter.sink.answer(response, waiter)
+    } catch (e) {
+      // The host's sink failed (a bug of its own): that caller loses its answer, nobody else.
+      this.#log.error({ err: e }, 'an answer sink threw')
+    }
   }
 
-  #close1(): void {
+  #failSink(waiter: Waiter, error: TsfmError): void {
+    try {
+      waiter.sink.fail(error, waiter)
+    } catch (e) {
+      this.#log.error({ err: e }, 'an answer sink threw')
+    }
+  }
+
+  /** The waiter is answered (or withdrawn): no timer, and one request fewer open. */
+  #settle(waiter: Waiter): void {
+    waiter.state = 'done'
+    this.#waiterTimers.cancel(waiter)
     this.#open--
     if (this.#open === 0 && this.#drained !== null) {
       const done = this.#drained
@@ -649,23 +688,53 @@ export class Supervisor {
     }
   }
 
-  /** Last-resort answer when a handler failed (a bug): never leave a request hanging. */
-  #emergency(waiter: Waiter, reason: FallbackReason): void {
-    const flight = waiter.flight
-    if (flight === null) {
-      waiter.state = 'done'
-      this.#waiterTimers.cancel(waiter)
-      this.#close1()
-      waiter.sink.fail(new TsfmError('TSFM_INTERNAL', 'internal error'), waiter)
-      return
+  /**
+   * A handler threw (a bug). The error is logged, and everything the message touched is put in
+   * a consistent end state: its flight gives back its slots and permit and every waiter of it is
+   * answered from the emergency band (`baseline_error`); the message's own waiter likewise.
+   * Nothing is left half-done for a later identical request to join.
+   */
+  #rescue(m: SupervisorMsg, err: unknown): void {
+    this.#log.error({ err, kind: m.kind }, 'supervisor message handler failed; answering the requests it touched from the baseline')
+    const waiter = m.kind === 'submit' || m.kind === 'waiter-due' || m.kind === 'abort' ? m.waiter : null
+    const flight = this.#active ?? (m.kind === 'queue-due' ? m.flight : (waiter?.flight ?? null))
+    try {
+      if (flight !== null && flight.state !== 'done') this.#abandon(flight)
+      if (waiter !== null && waiter.state === 'waiting') this.#emergency(waiter, flight)
+      this.#pump()
+    } catch (e) {
+      this.#log.error({ err: e }, 'supervisor rescue failed')
     }
-    this.#detach(waiter)
-    this.#answerFallback(waiter, flight, reason, { ok: false, values: EMPTY, warnings: 0 })
   }
 
-  #count(reason: FallbackReason): void {
-    this.#metrics.fallback(reason)
-    this.#reasons.record(this.#clock.now(), reason)
+  #abandon(flight: Flight): void {
+    if (flight.state === 'queued') {
+      this.#queueTimers.cancel(flight)
+      this.#markets.unqueue(flight)
+    }
+    this.#markets.release(flight)
+    if (flight.permit !== null) {
+      this.#breaker.release(flight.permit as Permit)
+      flight.permit = null
+    }
+    this.#finish(flight)
+    const waiters = flight.waiters.slice()
+    for (const w of waiters) if (w.state === 'waiting') this.#emergency(w, flight)
+  }
+
+  /** The last-resort answer: the emergency band, or TSFM_INTERNAL if even that cannot be built. */
+  #emergency(waiter: Waiter, flight: Flight | null): void {
+    try {
+      if (flight !== null) {
+        this.#deliver(waiter, this.#baselineAnswer(flight, NO_BAND, 'baseline_error', this.#timings(waiter, flight.queueMs, flight.upstreamMs)))
+        return
+      }
+    } catch (e) {
+      this.#log.error({ err: e }, 'emergency answer failed')
+    }
+    if (waiter.state !== 'waiting') return
+    this.#settle(waiter)
+    this.#failSink(waiter, new TsfmError('TSFM_INTERNAL', 'internal error'))
   }
 
   #answerState(): AnswerState {
@@ -679,18 +748,18 @@ export class Supervisor {
   // ---- periodic work ------------------------------------------------------------------
 
   #scheduleTick(): void {
-    this.#tick = this.#clock.setTimeout(() => this.#post(TICK, null, null, null, null, 0, null), 1000, true)
+    this.#tick = this.#clock.setTimeout(() => this.#post(TICK_MSG), 1000, true)
   }
 
   #onTick(): void {
     this.#tick = null
     if (this.#closing) return
+    this.#scheduleTick()
     this.#mode.evaluate()
     // Probes run in degraded mode too: with no client traffic they are the only events the
     // 10-minute recovery rule can count (SPEC §5: recover without client traffic).
-    if (this.#mode.probeDue() && this.#upstream !== null) this.#sendProbe()
+    if (this.#mode.probeDue()) this.#sendProbe()
     this.#metrics.breakerState.set(BREAKER_VALUE[this.#breaker.state])
-    this.#scheduleTick()
   }
 
   /** The tiny real forecast of degraded and baseline-only modes; its outcome is a mode event only. */
@@ -698,21 +767,21 @@ export class Supervisor {
     const now = this.#clock.now()
     const req = probeRequest(this.#config, now, freqStepMs(this.#config.freq))
     const ticket = this.#tickets.issue(new Probe(now))
-    this.#upstream?.submit(upstreamJob(req, ticket, now + this.#budgetMs, this.#mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps))
+    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, this.#mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps))
   }
 
   #onModeTransition(e: ModeTransition): void {
     this.#metrics.modeTransitions.labels(e.from, e.to).inc()
     this.#metrics.degradationMode.set(MODE_VALUE[e.to])
     this.#log.warn({ event: 'mode_transition', ...e }, `degradation mode ${e.from} -> ${e.to}`)
-    for (const fn of this.#modeListeners) fn(e)
+    this.#events.emit('mode', e)
   }
 
   #onBreakerTransition(e: BreakerTransition): void {
     this.#metrics.breakerTransitions.labels(e.from, e.to).inc()
     this.#metrics.breakerState.set(BREAKER_VALUE[e.to])
     this.#log.warn({ event: 'breaker_transition', ...e }, `circuit breaker ${e.from} -> ${e.to}`)
-    for (const fn of this.#breakerListeners) fn(e)
+    this.#events.emit('breaker', e)
   }
 
   #stopTimers(): Promise<void> {
@@ -722,7 +791,10 @@ export class Supervisor {
   }
 }
 
-const EMPTY = new Float64Array(0)
+/** Outcomes that say nothing about the upstream's health for the mode machine's probes. */
+function isNeutral(reason: FallbackReason): boolean {
+  return isCallerFault(reason) || reason === 'deadline_exceeded'
+}
 
 /** The baseline band a flight already computed, or null. */
 function keptBand(flight: Flight): BandResult | null {

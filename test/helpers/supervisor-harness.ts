@@ -161,8 +161,7 @@ export function harness(input?: ConfigInput): Harness {
   const get = (): Supervisor => sup as Supervisor
   const upstream = new FakeUpstream(get)
   const math = new InlineMath(get, config)
-  sup = new Supervisor({ config, clock, metrics, logger: silentLogger(), random: () => 0.5 })
-  sup.attach(math, upstream)
+  sup = new Supervisor({ config, clock, metrics, logger: silentLogger(), random: () => 0.5, math, upstream })
   const defaults = defaultsFromConfig(config)
   return {
     clock,
