@@ -1,12 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { configReference, envReference } from '../src/config/describe.js'
+import { ERRORS } from '../src/errors.js'
 import { runIfEntry } from '../src/entry.js'
 import { packageRoot } from '../src/paths.js'
 
 /**
  * The README's generated blocks: the configuration and environment tables (from the validator's
- * own schema) and the embedding example (the file the test suite runs). `make readme` rewrites
+ * own schema), the error catalogue (src/errors.ts) and the embedding example (the file the test
+ * suite runs). `make readme` rewrites
  * them; test/integration/readme.test.ts fails when they are stale.
  */
 
@@ -15,8 +17,15 @@ export function generatedBlocks(): Record<string, string> {
   return {
     'config:env': envReference(),
     'config:keys': configReference(),
+    'errors:catalogue': errorCatalogue(),
     'example:embedding': `\`\`\`ts\n// docs/examples/embedding.ts (run by the test suite)\n${example}\n\`\`\``,
   }
+}
+
+/** Every code of the catalogue with its status and description, in the catalogue's order. */
+export function errorCatalogue(): string {
+  const rows = Object.entries(ERRORS).map(([code, spec]) => `| \`${code}\` | ${spec.status} | ${spec.description.replaceAll('|', '\\|')} |`)
+  return ['| code | status | when |', '|---|---|---|', ...rows].join('\n')
 }
 
 /** The text between `<!-- name -->` and `<!-- /name -->`, trimmed. */

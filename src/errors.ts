@@ -3,7 +3,8 @@
  * Codes never change meaning; messages may improve. HTTP answers carry
  * `{"detail": message, "error": {code, message, path}}`.
  *
- * A test (test/unit/errors.test.ts) counts this catalogue so an addition is a conscious act.
+ * test/unit/errors.test.ts checks that every code has an error status, is raised somewhere in
+ * src/, and is documented in the README (whose table `make readme` generates from this one).
  */
 
 export interface ErrorSpec {
@@ -33,9 +34,9 @@ export const ERRORS = {
   TSFM_CYCLE: { status: 400, description: 'a `/tsfm/cycle` body is not `{requests: [...], budget_ms}` within limits' },
 
   // ---- HTTP protection ----------------------------------------------------------------
-  TSFM_UNAUTHORIZED: { status: 401, description: 'missing or wrong bearer token / X-API-Key' },
+  TSFM_UNAUTHORIZED: { status: 401, description: '`TSFM_API_TOKEN` is set and the request has no or a wrong `Authorization: Bearer` / `X-API-Key` (constant-time compare)' },
   TSFM_NOT_FOUND: { status: 404, description: 'no such route' },
-  TSFM_METHOD_NOT_ALLOWED: { status: 405, description: 'the route exists but not for this method' },
+  TSFM_METHOD_NOT_ALLOWED: { status: 405, description: 'the route exists but not for this method (the answer has `Allow`)' },
   TSFM_BODY_TOO_LARGE: { status: 413, description: 'the body is larger than `server.body_limit_bytes`' },
   TSFM_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the body is not `application/json`' },
   TSFM_RATE_LIMITED: { status: 429, description: 'this identity exceeded its token bucket; see Retry-After' },
@@ -45,7 +46,7 @@ export const ERRORS = {
 
   // ---- embedding API ------------------------------------------------------------------
   TSFM_RUNNER_CLOSED: { status: 503, description: 'the runner is closed or closing' },
-  TSFM_ABORTED: { status: 499, description: 'the caller aborted the request through its AbortSignal' },
+  TSFM_ABORTED: { status: 499, description: 'the caller withdrew the request: its AbortSignal fired, or it stopped iterating its cycle' },
 
   // ---- configuration (start-up) -------------------------------------------------------
   TSFM_CONFIG_INVALID: { status: 500, description: 'a configuration value is invalid' },

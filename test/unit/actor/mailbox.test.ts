@@ -135,6 +135,7 @@ describe('Mailbox as an actor', () => {
     const log: string[] = []
     let depth = 0
     let maxDepth = 0
+    let refused = 0
     const box: Mailbox<string> = new Mailbox<string>(4, (m) => {
       depth++
       maxDepth = Math.max(maxDepth, depth)
@@ -191,5 +192,28 @@ describe('Mailbox as an actor', () => {
     expect(box.processing).toBe(false)
     expect(box.offer(4)).toBe('ok')
     expect(seen).toEqual([1, 2, 3, 4])
+  })
+})
+
+describe('an unbounded actor mailbox', () => {
+  it('never refuses, grows past its first ring, and keeps order and run-to-completion', () => {
+    const seen: number[] = []
+    let depth = 0
+    let maxDepth = 0
+    let refused = 0
+    const box: Mailbox<number> = Mailbox.unbounded<number>((n) => {
+      depth++
+      maxDepth = Math.max(maxDepth, depth)
+      seen.push(n)
+      // the first message posts 100 000 more from inside the handler
+      if (n === 0) for (let i = 1; i <= 100_000; i++) if (box.offer(i) !== 'ok') refused++
+      depth--
+    })
+    expect(box.offer(0)).toBe('ok')
+    expect(refused).toBe(0)
+    expect(maxDepth).toBe(1)
+    expect(seen).toHaveLength(100_001)
+    expect(seen.every((n, i) => n === i)).toBe(true)
+    expect(box.size).toBe(0)
   })
 })

@@ -410,3 +410,41 @@ describe('CircuitBreaker', () => {
     )
   })
 })
+
+describe('CircuitBreaker.release (a call with no verdict on the upstream)', () => {
+  it('counts neither way while closed: a thousand released calls leave the window empty and the breaker closed', () => {
+    const { breaker } = setup()
+    calls(breaker, [F, F, F, F])
+    for (let i = 0; i < 1000; i++) breaker.release(permit(breaker))
+    expect(breaker.state).toBe('closed')
+    expect(breaker.snapshot()).toMatchObject({ consecutive_failures: 4, window_failures: 4, window_successes: 0 })
+    calls(breaker, [F])
+    expect(breaker.state).toBe('open')
+  })
+
+  it('hands a half-open probe permit back without closing or re-opening the breaker', () => {
+    const { breaker, clock } = setup()
+    toHalfOpen(breaker, clock)
+    const first = permit(breaker)
+    const second = permit(breaker)
+    expect(breaker.tryAcquire()).toBeNull()
+    breaker.release(first)
+    expect(breaker.state).toBe('half-open')
+    const third = permit(breaker)
+    breaker.success(second)
+    breaker.success(third)
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('ignores a release from an earlier generation', () => {
+    const { breaker, clock } = setup()
+    const old = permit(breaker)
+    toHalfOpen(breaker, clock)
+    const probe = permit(breaker)
+    permit(breaker)
+    breaker.release(old)
+    expect(breaker.tryAcquire()).toBeNull()
+    breaker.failure(probe)
+    expect(breaker.state).toBe('open')
+  })
+})

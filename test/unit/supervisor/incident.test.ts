@@ -1,118 +1,112 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../../src/clock/manual-clock.js'
-import { DEFAULTS } from '../../../src/config/defaults.js'
-import { CircuitBreaker, type BreakerTransition } from '../../../src/supervisor/breaker.js'
-import { ModeMachine, type ModeTransition } from '../../../src/supervisor/mode.js'
 import { seededRandom } from '../../../src/sim/prng.js'
+import type { BreakerTransition } from '../../../src/supervisor/breaker.js'
+import type { ModeTransition } from '../../../src/supervisor/mode.js'
+import { Answers, harness, marketBody } from '../../helpers/supervisor-harness.js'
 
 const MIN = 60_000
 
-/** Seeded (mulberry32), so the simulated upstream fails the same way on every run. */
-const seeded = seededRandom
-
 /**
- * The blueprint's incident profile through the breaker and the mode machine wired the way the
- * supervisor wires them (SPEC §3 steps 5, 6, 12): client traffic at 4 req/s; baseline-only answers
- * everything except one request in 20 and the periodic probe; a breaker refusal counts as a failure
- * for the mode machine; mode-forced answers are not recorded; a tick every second evaluates the mode
- * and sends the periodic probe when due; the health probe follows the upstream every 10 s.
+ * The blueprint's incident profile through the real Supervisor (its breaker, mode machine, tick,
+ * periodic and client probes, health handling), on a manual clock: client traffic at 4 req/s of
+ * distinct markets, an upstream that answers every job at once and fails a seeded share of them,
+ * and a health probe that follows the upstream every 10 s.
  */
-function simulation(seed: number) {
-  const clock = new ManualClock()
-  const rng = seeded(seed)
+function incident(seed: number) {
+  const h = harness()
+  const rng = seededRandom(seed)
+  const a = new Answers()
   const breakerEvents: BreakerTransition[] = []
   const modeEvents: ModeTransition[] = []
-  const breaker = new CircuitBreaker(DEFAULTS.circuit_breaker, clock, seeded(seed + 1), (e) => breakerEvents.push(e), 1600)
-  const mode = new ModeMachine(DEFAULTS.degradation, clock, (e) => modeEvents.push(e))
+  h.sup.on('breaker', (e) => breakerEvents.push(e))
+  h.sup.on('mode', (e) => modeEvents.push(e))
   let failShare = 0
-  let upstreamCalls = 0
-
-  /** One upstream request (answers at once): its outcome goes to both machines. */
-  const call = (): void => {
-    const permit = breaker.tryAcquire()
-    if (permit === null) {
-      mode.record('failure') // answered circuit_breaker_open
-      return
-    }
-    upstreamCalls++
-    const ok = rng() >= failShare
-    if (ok) breaker.success(permit)
-    else breaker.failure(permit)
-    mode.record(ok ? 'success' : 'failure')
-  }
-
-  const clientRequest = (): void => {
-    if (mode.mode.kind === 'baseline-only' && !mode.shouldProbe()) return // degradation_baseline_only
-    call()
-  }
-
   let step = 0
-  /** Run for `ms`: a client request every 250 ms, the supervisor's tick every second. */
+
+  /** Every job the upstream holds now (client flights and probes) is answered. */
+  const answerUpstream = (): void => {
+    for (const job of h.upstream.pending) {
+      if (rng() >= failShare) h.upstream.succeed(job)
+      else h.upstream.fail(job, 'upstream_http_503')
+    }
+  }
+
+  /** Run for `ms`: a client request every 250 ms (the supervisor ticks every second by itself). */
   const run = (ms: number, until?: () => boolean): void => {
     for (let t = 0; t < ms; t += 250) {
-      clock.advance(250)
+      h.clock.advance(250)
       step++
-      clientRequest()
-      if (step % 4 === 0) {
-        mode.evaluate()
-        if (mode.probeDue()) call()
-      }
-      if (step % 40 === 0) mode.setHealth(failShare === 0)
+      h.sup.submit(h.request(marketBody(`m-${step}`)), a)
+      answerUpstream()
+      if (step % 40 === 0) h.sup.onHealth({ ok: failShare === 0, version: '0.1.0', endpoint: '/api/forecast', checked_at: h.clock.now(), latency_ms: 1 })
       if (until?.()) return
     }
   }
 
   return {
-    clock,
-    breaker,
-    mode,
+    h,
+    answers: a,
     breakerEvents,
     modeEvents,
     run,
     setFailShare: (share: number) => {
       failShare = share
     },
-    upstreamCalls: () => upstreamCalls,
+    modeSince: () => h.sup.state().mode.since,
   }
 }
 
-describe('the incident profile (70 % upstream failures)', () => {
-  it.each([1, 2, 3])('reaches baseline-only within 2 simulated minutes and returns to normal through degraded after the upstream heals (seed %i)', (seed) => {
-    const sim = simulation(seed)
-    sim.run(5 * MIN)
-    expect(sim.mode.mode.kind).toBe('normal')
-    expect(sim.breaker.state).toBe('closed')
+const delivered = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-    const incident = sim.clock.now()
+describe('the incident profile (70 % upstream failures) through the supervisor', () => {
+  it.each([1, 2, 3])('reaches baseline-only within 2 simulated minutes and returns to normal through degraded after the upstream heals (seed %i)', async (seed) => {
+    const sim = incident(seed)
+    const { h } = sim
+    sim.run(5 * MIN)
+    expect(h.sup.modeName).toBe('normal')
+    expect(h.sup.breakerState).toBe('closed')
+
+    const onset = h.clock.now()
     sim.setFailShare(0.7)
-    sim.run(2 * MIN, () => sim.mode.mode.kind === 'baseline-only')
-    expect(sim.mode.mode.kind).toBe('baseline-only')
-    const switched = sim.mode.mode.since - incident
+    sim.run(2 * MIN, () => h.sup.modeName === 'baseline-only')
+    expect(h.sup.modeName).toBe('baseline-only')
+    const switched = sim.modeSince() - onset
     expect(switched).toBeGreaterThan(0)
     expect(switched).toBeLessThanOrEqual(2 * MIN)
+    await delivered()
     expect(sim.breakerEvents[0]).toMatchObject({ from: 'closed', to: 'open' })
 
     // the rest of a 10-minute incident: baseline-only holds, the upstream sees only probes
-    const callsBefore = sim.upstreamCalls()
-    sim.run(incident + 10 * MIN - sim.clock.now())
-    expect(sim.mode.mode.kind).toBe('baseline-only')
-    const elapsedS = (incident + 10 * MIN - sim.mode.mode.since) / 1000
-    // one client request in 20 (4 req/s) plus one periodic probe every 5 s, at most, minus refusals
-    expect(sim.upstreamCalls() - callsBefore).toBeLessThanOrEqual(Math.ceil(elapsedS * (4 / 20 + 1 / 5)) + 2)
+    const jobsBefore = h.upstream.jobs.length
+    sim.run(onset + 10 * MIN - h.clock.now())
+    expect(h.sup.modeName).toBe('baseline-only')
+    const elapsedS = (onset + 10 * MIN - sim.modeSince()) / 1000
+    // one client request in 20 (4 req/s) plus one periodic probe every 5 s, at most
+    expect(h.upstream.jobs.length - jobsBefore).toBeLessThanOrEqual(Math.ceil(elapsedS * (4 / 20 + 1 / 5)) + 2)
+    // and every client request was answered at once, from the baseline when not from the upstream
+    expect(h.sup.open).toBe(0)
 
-    const healed = sim.clock.now()
+    const healed = h.clock.now()
     sim.setFailShare(0)
-    sim.run(60 * MIN, () => sim.mode.mode.kind === 'normal')
-    expect(sim.mode.mode.kind).toBe('normal')
-    expect(sim.breaker.state).toBe('closed')
-    const after = sim.modeEvents.filter((e) => e.at > healed).map((e) => `${e.from}>${e.to}`)
-    expect(after).toEqual(['baseline-only>degraded', 'degraded>normal'])
-    const [toDegraded, toNormal] = sim.modeEvents.filter((e) => e.at > healed)
-    expect(toNormal!.at - toDegraded!.at).toBe(10 * MIN)
+    sim.run(60 * MIN, () => h.sup.modeName === 'normal')
+    expect(h.sup.modeName).toBe('normal')
+    // the breaker closes once half-open probes get through (its cooldowns doubled while failing)
+    sim.run(20 * MIN, () => h.sup.breakerState === 'closed')
+    expect(h.sup.breakerState).toBe('closed')
+    await delivered()
+    const after = sim.modeEvents.filter((e) => e.at > healed)
+    expect(after.map((e) => `${e.from}>${e.to}`)).toEqual(['baseline-only>degraded', 'degraded>normal'])
+    const [toDegraded, toNormal] = after
+    expect(toNormal!.at - toDegraded!.at).toBeGreaterThanOrEqual(10 * MIN)
+    expect(toNormal!.at - toDegraded!.at).toBeLessThanOrEqual(10 * MIN + 1000)
     // every mode change during the incident led towards baseline-only: no flapping
     const during = sim.modeEvents.filter((e) => e.at <= healed).map((e) => e.to)
     expect(during.at(-1)).toBe('baseline-only')
     expect(during.filter((to) => to !== 'baseline-only').every((to) => to === 'degraded')).toBe(true)
-    expect(sim.mode.transitions).toBe(sim.modeEvents.length)
+    expect(h.sup.state().mode.transitions).toBe(sim.modeEvents.length)
+    // fresh traffic is served by the upstream again
+    const before = sim.answers.answers.length
+    sim.run(10_000)
+    expect(sim.answers.answers.slice(before).every((r) => r.meta.runtime === 'tollama')).toBe(true)
   })
 })
