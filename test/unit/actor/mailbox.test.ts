@@ -135,7 +135,6 @@ describe('Mailbox as an actor', () => {
     const log: string[] = []
     let depth = 0
     let maxDepth = 0
-    let refused = 0
     const box: Mailbox<string> = new Mailbox<string>(4, (m) => {
       depth++
       maxDepth = Math.max(maxDepth, depth)
