@@ -8,6 +8,8 @@ export interface SimConfig {
   readonly latencyFixedMs: number
   readonly latencyPerSeriesMs: number
   readonly serial: boolean
+  readonly coldStartMs: number
+  readonly keepAliveMs: number
   readonly models: readonly string[] | null
   readonly spread: number
   readonly faults: Readonly<SimFaultRates>
@@ -21,7 +23,8 @@ export interface SimConfig {
 
 /**
  * Defaults mirror a measured tollama 0.1.0 (mock model, 2 cores): ~42 ms of daemon overhead per
- * request plus ~0.9 ms per series (32 series ≈ 71 ms, 128 series ≈ 240 ms).
+ * request plus ~0.9 ms per series (32 series ≈ 71 ms, 128 series ≈ 240 ms). The mock model loads
+ * instantly, so cold starts are off; the keep-alive is ollama's (and tollama's) default, 5 minutes.
  */
 export const SIM_DEFAULTS: SimConfig = Object.freeze({
   host: '127.0.0.1',
@@ -29,6 +32,8 @@ export const SIM_DEFAULTS: SimConfig = Object.freeze({
   latencyFixedMs: 42,
   latencyPerSeriesMs: 0.9,
   serial: false,
+  coldStartMs: 0,
+  keepAliveMs: 300_000,
   models: null,
   spread: 0.5,
   faults: Object.freeze({}),
@@ -132,6 +137,8 @@ export function resolveSimConfig(options: SimOptions = {}): SimConfig {
     latencyFixedMs: checkNonNegative('latencyFixedMs', pick('latencyFixedMs') ?? SIM_DEFAULTS.latencyFixedMs),
     latencyPerSeriesMs: checkNonNegative('latencyPerSeriesMs', pick('latencyPerSeriesMs') ?? SIM_DEFAULTS.latencyPerSeriesMs),
     serial: checkBool('serial', pick('serial') ?? SIM_DEFAULTS.serial),
+    coldStartMs: checkNonNegative('coldStartMs', pick('coldStartMs') ?? SIM_DEFAULTS.coldStartMs),
+    keepAliveMs: checkNonNegative('keepAliveMs', pick('keepAliveMs') ?? SIM_DEFAULTS.keepAliveMs),
     models: checkModels(pick('models') === undefined ? SIM_DEFAULTS.models : pick('models')),
     spread: checkNonNegative('spread', pick('spread') ?? SIM_DEFAULTS.spread),
     faults: checkFaultRates(pick('faults') ?? SIM_DEFAULTS.faults),

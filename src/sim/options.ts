@@ -3,12 +3,13 @@ import type { FaultKind, ScheduleEntry, SimFaultRates, SimOptions } from './type
 
 /**
  * `tsfm-runner sim-upstream` argv → SimOptions. Syntax errors name the flag here; ranges are
- * checked once by resolveSimConfig (config.ts) when the simulator starts.
+ * checked once by resolveSimConfig (config.ts) when the simulator starts, except for `ms` flags,
+ * whose sign is checked here too so the message names the flag.
  */
 
 export type SimArgs = { readonly help: true } | { readonly help: false; readonly options: SimOptions }
 
-type Kind = 'int' | 'number' | 'string' | 'flag' | 'list' | 'rates'
+type Kind = 'int' | 'number' | 'ms' | 'string' | 'flag' | 'list' | 'rates'
 
 const FLAGS: Readonly<Record<string, readonly [keyof SimOptions | 'help', Kind]>> = {
   '--port': ['port', 'int'],
@@ -16,6 +17,8 @@ const FLAGS: Readonly<Record<string, readonly [keyof SimOptions | 'help', Kind]>
   '--latency-fixed': ['latencyFixedMs', 'number'],
   '--latency-per-series': ['latencyPerSeriesMs', 'number'],
   '--serial': ['serial', 'flag'],
+  '--cold-start': ['coldStartMs', 'ms'],
+  '--keep-alive': ['keepAliveMs', 'ms'],
   '--models': ['models', 'list'],
   '--spread': ['spread', 'number'],
   '--faults': ['faults', 'rates'],
@@ -40,6 +43,13 @@ function parseNumber(flag: string, text: string, integer: boolean): number {
   if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
     throw bad(flag, integer ? 'must be an integer' : 'must be a number', text)
   }
+  return n
+}
+
+/** A duration: a finite number of milliseconds >= 0. */
+function parseMs(flag: string, text: string): number {
+  const n = NUMBER_RE.test(text) ? Number(text) : Number.NaN
+  if (!Number.isFinite(n) || n < 0) throw bad(flag, 'must be a number of milliseconds >= 0', text)
   return n
 }
 
@@ -91,6 +101,9 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
       case 'number':
         options[key] = parseNumber(flag, value, false)
         break
+      case 'ms':
+        options[key] = parseMs(flag, value)
+        break
       case 'string':
         options[key] = value
         break
@@ -117,7 +130,12 @@ Options:
   --host H                  127.0.0.1 (default) or localhost; nothing else is accepted
   --latency-fixed MS        fixed cost of one forecast request (default 42)
   --latency-per-series MS   cost per series (default 0.9)
-  --serial                  one forecast request holds the model at a time, FIFO (like tollama)
+  --serial                  each model serves one forecast request at a time, FIFO; different
+                            models run in parallel (like tollama's runner per model family)
+  --cold-start MS           load time of a cold model: its first request, and the first after
+                            --keep-alive idle, holds it MS longer (timing.model_load_ms;
+                            default 0: off)
+  --keep-alive MS           how long an unused model stays loaded (default 300000: ollama's 5 min)
   --models a,b              installed models (default: any name is accepted)
   --spread X                logit offset per unit z of the quantile band (default 0.5)
   --faults k=p,...          fault probabilities per forecast request, e.g. hang=0.2,http_503=0.1
@@ -133,5 +151,5 @@ Fault kinds: hang http_500 http_502 http_503 http_504 http_429 reset slow_body i
              html nan missing_series wrong_ids route_404 model_404
 
 Control routes: GET /_sim/stats, POST /_sim/reset, POST /_sim/faults {faults?, schedule?},
-                POST /_sim/latency {fixedMs?, perSeriesMs?}
+                POST /_sim/latency {fixedMs?, perSeriesMs?, coldStartMs?, keepAliveMs?}
 `

@@ -6,7 +6,8 @@ import { checkFaultRates, checkSchedule, resolveSimConfig, type SimConfig } from
 import { FaultPlan, faultPhase } from './faults.js'
 import { LatencyModel } from './latency.js'
 import { runModel, type ForecastResponse } from './model.js'
-import { ModelGate, type GateJob } from './model-gate.js'
+import type { GateJob } from './model-gate.js'
+import { ModelLanes } from './model-lanes.js'
 import {
   FAULT_BODIES,
   HEALTH_BODY,
@@ -29,8 +30,9 @@ import { parseForecastBody, type SimForecastRequest } from './validate.js'
 /**
  * The tollama simulator's HTTP server (node:http, keep-alive on). A test and benchmark tool: it
  * answers tollama's forecast API with a deterministic model (model.ts), holds each forecast
- * request for `fixed + perSeries × n` ms (latency.ts, optionally one at a time: model-gate.ts)
- * and injects faults from a schedule or seeded rates (faults.ts).
+ * request's model for `fixed + perSeries × n` ms, plus a load when the model is cold (latency.ts,
+ * residency.ts; optionally one request at a time per model: model-gate.ts, model-lanes.ts) and
+ * injects faults from a schedule or seeded rates (faults.ts).
  */
 
 type RouteName = 'version' | 'health' | 'ready' | 'tags' | 'ps' | 'forecast'
@@ -68,6 +70,7 @@ const NAN_SENTINEL = '__tollama_sim_nan__'
 /** One forecast request from arrival to its last byte. */
 class ForecastExchange implements GateJob {
   costMs = 0
+  loadMs = 0
   timer: TimerHandle | null = null
   /** hang (with `hangMs`) and slow-body timers. */
   pending: TimerHandle | null = null
@@ -85,6 +88,10 @@ class ForecastExchange implements GateJob {
     readonly arrivedAt: number,
     readonly fault: FaultKind | null,
   ) {}
+
+  get series(): number {
+    return this.request === null ? 0 : this.request.series.length
+  }
 
   modelDone(): void {
     this.sim.answer(this)
@@ -120,7 +127,7 @@ export class SimServer implements Simulator {
   readonly #clock: Clock
   readonly #server: Server
   readonly #stats = new SimStatsCollector()
-  readonly #gate: ModelGate
+  readonly #lanes: ModelLanes
   readonly #faults: FaultPlan
   readonly #latency: LatencyModel
   readonly #sockets = new Set<Socket>()
@@ -133,9 +140,9 @@ export class SimServer implements Simulator {
   constructor(config: SimConfig, clock: Clock = systemClock) {
     this.#config = config
     this.#clock = clock
-    this.#gate = new ModelGate(config.serial, clock)
     this.#faults = new FaultPlan(config.faults, config.schedule, config.seed)
-    this.#latency = new LatencyModel(config.latencyFixedMs, config.latencyPerSeriesMs)
+    this.#latency = new LatencyModel(config.latencyFixedMs, config.latencyPerSeriesMs, config.coldStartMs, config.keepAliveMs)
+    this.#lanes = new ModelLanes(config.serial, clock, this.#latency)
     // uvicorn's keep-alive timeout is 5 s; the same here so pool reuse behaves alike.
     this.#server = createServer({ keepAliveTimeout: 5000 }, (req, res) => this.#onRequest(req, res))
     this.#server.on('connection', (socket: Socket) => this.#onConnection(socket))
@@ -162,12 +169,12 @@ export class SimServer implements Simulator {
   }
 
   stats(): SimStats {
-    return this.#stats.snapshot(this.#gate.maxConcurrent)
+    return this.#stats.snapshot(this.#lanes.summary())
   }
 
   resetStats(): void {
     this.#stats.reset()
-    this.#gate.resetMax()
+    this.#lanes.resetStats()
   }
 
   setFaults(f: SimFaultUpdate): void {
@@ -184,7 +191,7 @@ export class SimServer implements Simulator {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing
     this.#closed = true
-    this.#gate.close()
+    this.#lanes.close()
     for (const ex of this.#live) this.#cancelPending(ex)
     this.#live.clear()
     this.#closing = new Promise((resolve) => {
@@ -343,7 +350,7 @@ export class SimServer implements Simulator {
     this.#stats.batch(request.series.length)
     ex.request = request
     ex.costMs = this.#latency.costMs(request.series.length)
-    this.#gate.enter(ex)
+    this.#lanes.enter(request.model, ex)
   }
 
   /** The model released the request (ModelGate → ForecastExchange.modelDone). */
@@ -359,7 +366,7 @@ export class SimServer implements Simulator {
       model: request.model,
       forecasts: result.forecasts,
       timing: {
-        model_load_ms: 0,
+        model_load_ms: round3(ex.loadMs),
         inference_ms: round3(ex.costMs),
         total_ms: round3(this.#clock.now() - ex.arrivedAt),
       },
@@ -481,7 +488,7 @@ export class SimServer implements Simulator {
       try {
         const body: unknown = text.length === 0 ? {} : JSON.parse(text)
         if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new TypeError('the body must be a JSON object')
-        const allowed = path === '/_sim/faults' ? ['faults', 'schedule'] : ['fixedMs', 'perSeriesMs']
+        const allowed = path === '/_sim/faults' ? ['faults', 'schedule'] : ['fixedMs', 'perSeriesMs', 'coldStartMs', 'keepAliveMs']
         for (const key of Object.keys(body)) {
           if (!allowed.includes(key)) throw new TypeError(`unknown field ${JSON.stringify(key)} (allowed: ${allowed.join(', ')})`)
         }

@@ -1,9 +1,13 @@
+import type { LanesSummary } from './model-lanes.js'
 import type { SimStats } from './types.js'
 
 /** Entries kept in `SimStats.batchSizes` (first ones since the last reset): memory stays bounded. */
 export const BATCH_SIZES_CAP = 10_000
 
-/** Counters behind `Simulator.stats()`; control routes (`/_sim/*`) never touch them. */
+/**
+ * Counters behind `Simulator.stats()`; control routes (`/_sim/*`) never touch them. The model
+ * counters (concurrency, cold starts, per model) live with the model gates (model-lanes.ts).
+ */
 export class SimStatsCollector {
   requests = 0
   forecastRequests = 0
@@ -39,14 +43,16 @@ export class SimStatsCollector {
     this.batchSizes = []
   }
 
-  snapshot(maxConcurrent: number): SimStats {
+  snapshot(models: LanesSummary): SimStats {
     return {
       requests: this.requests,
       forecastRequests: this.forecastRequests,
       seriesTotal: this.seriesTotal,
       byRoute: Object.fromEntries(this.byRoute),
       faults: Object.fromEntries(this.faults),
-      maxConcurrent,
+      maxConcurrent: models.maxConcurrent,
+      coldStarts: models.coldStarts,
+      byModel: models.byModel,
       connections: this.connections,
       openConnections: this.openConnections,
       batchSizes: [...this.batchSizes],

@@ -40,8 +40,18 @@ export interface SimOptions {
   latencyFixedMs?: number
   /** Cost per series of one forecast request, default 0.9 ms (same measurement). */
   latencyPerSeriesMs?: number
-  /** One forecast request holds the model at a time (a FIFO), as tollama does per model family. */
+  /**
+   * Each model serves one forecast request at a time (a FIFO per model name), as tollama's runner
+   * per model family does; different models still run in parallel.
+   */
   serial?: boolean
+  /**
+   * A model's first forecast request, and the first after it was idle `keepAliveMs` or longer,
+   * holds it this much longer (the load), reported as `timing.model_load_ms`. Default 0: off.
+   */
+  coldStartMs?: number
+  /** How long an unused model stays loaded, default 300 000 ms (ollama's `keep_alive` of 5 min). */
+  keepAliveMs?: number
   /** Installed models; null (default) accepts any name. A name not installed gets a model 404. */
   models?: readonly string[] | null
   /** Logit offset per unit z of the quantile band (deterministic model), default 0.5. */
@@ -72,13 +82,36 @@ export interface SimStats {
   byRoute: Record<string, number>
   /** Injected faults by kind. */
   faults: Record<string, number>
-  /** The most forecast requests holding the model at once (1 in serial mode). */
+  /** The most forecast requests holding one model at once (1 in serial mode, whatever the number of models). */
   maxConcurrent: number
+  /** Model loads paid, every model together (0 while `coldStartMs` is 0). */
+  coldStarts: number
+  /**
+   * Per model name served since start (counters since the last reset); names beyond the 64th
+   * share the entry `"(other models)"`.
+   */
+  byModel: Record<string, SimModelStats>
   /** Distinct TCP sockets ever accepted. */
   connections: number
   openConnections: number
   /** Series per valid forecast request, in arrival order, capped at `BATCH_SIZES_CAP` entries. */
   batchSizes: number[]
+}
+
+/** One model's runner (`SimStats.byModel`). */
+export interface SimModelStats {
+  /** Valid forecast requests that reached this model (queued, running or done). */
+  requests: number
+  /** Series in those requests. */
+  series: number
+  /** The most requests holding this model at once (1 in serial mode). */
+  maxConcurrent: number
+  /** The longest queue of requests waiting for this model (serial mode; 0 otherwise). */
+  maxQueued: number
+  /** Time (ms) at least one request held this model, loads included. */
+  busyMs: number
+  /** Loads of this model paid (0 while `coldStartMs` is 0). */
+  coldStarts: number
 }
 
 export interface SimFaultUpdate {
@@ -91,6 +124,10 @@ export interface SimFaultUpdate {
 export interface SimLatencyUpdate {
   fixedMs?: number
   perSeriesMs?: number
+  /** Applies from the next load on (a load in progress keeps its length). */
+  coldStartMs?: number
+  /** Applies to idle models at once (the check is made when a request takes the model). */
+  keepAliveMs?: number
 }
 
 export interface Simulator {

@@ -67,6 +67,44 @@ describe('tsfm-runner sim-upstream (compiled CLI)', () => {
     expect(err).toBe('tsfm-runner sim-upstream: --latency-fixed must be a number, got "fast"\n')
   })
 
+  it('serves the cold start and keep-alive given by --cold-start and --keep-alive', async () => {
+    const child = startCli(['--serial', '--latency-fixed', '0', '--latency-per-series', '0', '--cold-start', '40', '--keep-alive', '60000'])
+    const url = /listening on (\S+)$/.exec(await firstLine(child))?.[1]
+    const answer = async (): Promise<number> => {
+      const res = await request(`${url}/v1/forecast`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'mock',
+          horizon: 1,
+          series: [{ id: 's', timestamps: ['2026-02-20T00:00:00Z', '2026-02-20T00:05:00Z'], target: [1, 2] }],
+        }),
+      })
+      return ((await res.body.json()) as { timing: { model_load_ms: number } }).timing.model_load_ms
+    }
+    expect([await answer(), await answer()]).toEqual([40, 0])
+    child.kill('SIGTERM')
+    expect(await exitCode(child)).toBe(0)
+  })
+
+  it('lists --cold-start and --keep-alive in the usage', async () => {
+    const child = startCli(['--help'])
+    const out = await collect(child, 'stdout')
+    expect(await exitCode(child)).toBe(0)
+    expect(out).toMatch(/--cold-start MS [\s\S]*?default 0: off\)\n {2}--keep-alive MS /)
+    expect(out).toMatch(/--keep-alive MS .*default 300000/)
+  })
+
+  it.each([
+    [['--cold-start', '-5'], '--cold-start must be a number of milliseconds >= 0, got "-5"'],
+    [['--keep-alive=forever'], '--keep-alive must be a number of milliseconds >= 0, got "forever"'],
+  ])('exits 2 on %j with a message naming the flag and quoting the value', async (args, message) => {
+    const child = startCli(args)
+    const err = await collect(child, 'stderr')
+    expect(await exitCode(child)).toBe(2)
+    expect(err).toBe(`tsfm-runner sim-upstream: ${message}\n`)
+  })
+
   it('exits 2 when an option is out of range', async () => {
     const child = startCli(['--faults', 'hang=2'])
     const err = await collect(child, 'stderr')

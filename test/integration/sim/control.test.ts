@@ -35,6 +35,8 @@ describe('control routes', () => {
       seriesTotal: 2,
       byRoute: { 'POST /v1/forecast': 1, 'GET /api/version': 1 },
       faults: {},
+      coldStarts: 0,
+      byModel: { mock: { requests: 1, series: 2, maxConcurrent: 1, maxQueued: 0, busyMs: 0, coldStarts: 0 } },
       batchSizes: [2],
     })
   })
@@ -42,7 +44,15 @@ describe('control routes', () => {
   it('POST /_sim/reset zeroes the counters', async () => {
     await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody())
     expect((await call(agent, `${sim.url}/_sim/reset`, 'POST')).text).toBe('{"ok":true}')
-    expect(await stats()).toMatchObject({ requests: 0, forecastRequests: 0, seriesTotal: 0, byRoute: {}, batchSizes: [] })
+    expect(await stats()).toMatchObject({
+      requests: 0,
+      forecastRequests: 0,
+      seriesTotal: 0,
+      byRoute: {},
+      batchSizes: [],
+      maxConcurrent: 0,
+      byModel: { mock: { requests: 0, series: 0, maxConcurrent: 0, busyMs: 0 } },
+    })
   })
 
   it('POST /_sim/faults installs a schedule', async () => {
@@ -81,7 +91,7 @@ describe('control routes', () => {
   it('POST /_sim/latency refuses an unknown field', async () => {
     const r = await call(agent, `${sim.url}/_sim/latency`, 'POST', { fixed: 3 })
     expect(r.status).toBe(400)
-    expect(json(r)).toEqual({ detail: 'unknown field "fixed" (allowed: fixedMs, perSeriesMs)' })
+    expect(json(r)).toEqual({ detail: 'unknown field "fixed" (allowed: fixedMs, perSeriesMs, coldStartMs, keepAliveMs)' })
   })
 
   it('answers a wrong method on a control route with 405', async () => {

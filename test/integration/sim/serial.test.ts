@@ -72,6 +72,90 @@ describe('the latency model and serial mode', () => {
   })
 })
 
+/** Polls until `ok()` (the simulator's stats move on their own event loop turns). */
+async function until(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+describe('serial mode is per model, as tollama runs one runner per model family', () => {
+  it('lets a short request for another model finish while a long one holds its own model', async () => {
+    // 80 series × 10 ms = 800 ms against 10 ms: the order shows the lanes, not a timing guess.
+    const sim = await startSimulator({ serial: true, latencyFixedMs: 0, latencyPerSeriesMs: 10 })
+    const order: string[] = []
+    const long = call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model: 'chronos2', n: 80 })).then(() => order.push('long'))
+    await until(() => sim.stats().byModel.chronos2?.requests === 1)
+    await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model: 'timesfm', n: 1 }))
+    order.push('short')
+    await long
+    expect(order).toEqual(['short', 'long'])
+    await sim.close()
+  })
+
+  it('makes a short request for the same model wait behind the long one', async () => {
+    const sim = await startSimulator({ serial: true, latencyFixedMs: 0, latencyPerSeriesMs: 10 })
+    const order: string[] = []
+    const long = call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model: 'chronos2', n: 80 })).then(() => order.push('long'))
+    await until(() => sim.stats().byModel.chronos2?.requests === 1)
+    await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model: 'chronos2', n: 1 }))
+    order.push('short')
+    await long
+    expect(order).toEqual(['long', 'short'])
+    await sim.close()
+  })
+
+  it('finishes two concurrent requests for two models in about one cost, and for one model in two', async () => {
+    const cost = 250
+    const sim = await startSimulator({ serial: true, latencyFixedMs: cost, latencyPerSeriesMs: 0 })
+    const timed = async (models: string[]): Promise<number> => {
+      const started = performance.now()
+      const replies = await Promise.all(models.map((model) => call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model }))))
+      expect(replies.map((r) => r.status)).toEqual(models.map(() => 200))
+      return performance.now() - started
+    }
+    const begun = performance.now()
+    const twoModels = await timed(['chronos2', 'timesfm'])
+    const oneModel = await timed(['chronos2', 'chronos2'])
+    const elapsed = performance.now() - begun
+    // Lower bounds are properties of serial mode (timers may fire ≤1 ms early); the comparison
+    // is a ratio with a wide margin (one cost against two), not an absolute timing.
+    expect(twoModels).toBeGreaterThanOrEqual(cost - 2)
+    expect(oneModel).toBeGreaterThanOrEqual(2 * cost - 4)
+    expect(twoModels).toBeLessThan(0.75 * oneModel)
+    const stats = sim.stats()
+    expect(stats.maxConcurrent).toBe(1)
+    expect(stats.byModel.chronos2).toMatchObject({ requests: 3, series: 3, maxConcurrent: 1, maxQueued: 1, coldStarts: 0 })
+    expect(stats.byModel.timesfm).toMatchObject({ requests: 1, series: 1, maxConcurrent: 1, maxQueued: 0 })
+    // Each model's busy time is its own serial work: at least its costs, at most the wall time.
+    expect(stats.byModel.chronos2?.busyMs).toBeGreaterThanOrEqual(3 * cost - 6)
+    expect(stats.byModel.chronos2?.busyMs).toBeLessThanOrEqual(elapsed)
+    expect(stats.byModel.timesfm?.busyMs).toBeGreaterThanOrEqual(cost - 2)
+    expect(stats.byModel.timesfm?.busyMs).toBeLessThanOrEqual(twoModels)
+    await sim.close()
+  })
+
+  it('reports per model stats when not serial, maxConcurrent counting one model at a time', async () => {
+    const sim = await startSimulator({ latencyFixedMs: 600, latencyPerSeriesMs: 0 })
+    const models = ['chronos2', 'chronos2', 'chronos2', 'timesfm', 'timesfm']
+    await Promise.all(models.map((model) => call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model, n: 2 }))))
+    const stats = sim.stats()
+    expect(stats.maxConcurrent).toBe(3)
+    expect(stats.byModel).toMatchObject({
+      chronos2: { requests: 3, series: 6, maxConcurrent: 3, maxQueued: 0 },
+      timesfm: { requests: 2, series: 4, maxConcurrent: 2, maxQueued: 0 },
+    })
+    await sim.close()
+  })
+
+  it('leaves requests refused before the model (invalid, not installed) out of the model stats', async () => {
+    const sim = await startSimulator({ serial: true, latencyFixedMs: 0, latencyPerSeriesMs: 0, models: ['chronos2'] })
+    expect((await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model: 'timesfm' }))).status).toBe(404)
+    expect((await call(agent, `${sim.url}/v1/forecast`, 'POST', { ...forecastBody(), horizon: 0 })).status).toBe(400)
+    expect((await call(agent, `${sim.url}/v1/forecast`, 'POST', forecastBody({ model: 'chronos2' }))).status).toBe(200)
+    expect(sim.stats().byModel).toEqual({ chronos2: { requests: 1, series: 1, maxConcurrent: 1, maxQueued: 0, busyMs: 0, coldStarts: 0 } })
+    await sim.close()
+  })
+})
+
 describe('connections', () => {
   it('keeps connections alive: sequential requests reuse one socket', async () => {
     const sim = await startSimulator({ latencyFixedMs: 0, latencyPerSeriesMs: 0 })

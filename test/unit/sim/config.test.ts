@@ -7,6 +7,7 @@ describe('resolveSimConfig', () => {
     const c = resolveSimConfig()
     expect(c).toEqual(SIM_DEFAULTS)
     expect([c.latencyFixedMs, c.latencyPerSeriesMs, c.spread, c.retryAfterS, c.slowBodyMs, c.hangMs]).toEqual([42, 0.9, 0.5, 1, 2000, null])
+    expect([c.serial, c.coldStartMs, c.keepAliveMs]).toEqual([false, 0, 300_000])
     expect(Object.isFrozen(c)).toBe(true)
   })
 
@@ -36,6 +37,9 @@ describe('resolveSimConfig', () => {
     [{ retryAfterS: 0.5 }, 'sim.retryAfterS must be an integer >= 0, got 0.5'],
     [{ seed: 1.5 }, 'sim.seed must be an integer, got 1.5'],
     [{ hangMs: -5 }, 'sim.hangMs must be a finite number >= 0, got -5'],
+    [{ coldStartMs: -1 }, 'sim.coldStartMs must be a finite number >= 0, got -1'],
+    [{ coldStartMs: '100' }, 'sim.coldStartMs must be a finite number >= 0, got "100"'],
+    [{ keepAliveMs: Number.POSITIVE_INFINITY }, 'sim.keepAliveMs must be a finite number >= 0, got Infinity'],
   ])('refuses %j', (options, message) => {
     let error: unknown
     try {

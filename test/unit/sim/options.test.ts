@@ -9,6 +9,8 @@ describe('parseSimArgs', () => {
       '--latency-fixed', '42',
       '--latency-per-series', '0.9',
       '--serial',
+      '--cold-start', '2500',
+      '--keep-alive', '60000',
       '--models', 'mock,chronos2',
       '--spread', '0.25',
       '--faults', 'hang=0.2,http_503=0.1',
@@ -27,6 +29,8 @@ describe('parseSimArgs', () => {
         latencyFixedMs: 42,
         latencyPerSeriesMs: 0.9,
         serial: true,
+        coldStartMs: 2500,
+        keepAliveMs: 60000,
         models: ['mock', 'chronos2'],
         spread: 0.25,
         faults: { hang: 0.2, http_503: 0.1 },
@@ -38,6 +42,10 @@ describe('parseSimArgs', () => {
         hangMs: 1500,
       },
     })
+  })
+
+  it('reads a cold start and a keep-alive of 0 (cold starts off; unload after every request)', () => {
+    expect(parseSimArgs(['--cold-start=0', '--keep-alive=0'])).toEqual({ help: false, options: { coldStartMs: 0, keepAliveMs: 0 } })
   })
 
   it('accepts --flag=value', () => {
@@ -61,6 +69,11 @@ describe('parseSimArgs', () => {
     [['--serial=yes'], '--serial takes no value, got "yes"'],
     [['--faults', 'hang'], '--faults must be a list of kind=probability, got "hang"'],
     [['--faults', 'hang=lots'], '--faults must be a number, got "lots"'],
+    [['--cold-start', '-5'], '--cold-start must be a number of milliseconds >= 0, got "-5"'],
+    [['--cold-start', '2s'], '--cold-start must be a number of milliseconds >= 0, got "2s"'],
+    [['--cold-start=Infinity'], '--cold-start must be a number of milliseconds >= 0, got "Infinity"'],
+    [['--keep-alive', ''], '--keep-alive must be a number of milliseconds >= 0, got ""'],
+    [['--keep-alive'], '--keep-alive needs a value, got null'],
     [['--verbose'], 'unknown option "--verbose" (see --help)'],
     [['11435'], 'unknown option "11435" (see --help)'],
   ])('refuses %j: %s', (argv, message) => {
