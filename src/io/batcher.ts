@@ -17,17 +17,27 @@ import type { UpstreamJob } from './types.js'
  * immediately.
  */
 
-/** A job as the actor holds it: the job and when it arrived in the actor (for `upstream_ms`). */
+/**
+ * A job as the actor holds it: the job, when it arrived in the actor (for `upstream_ms`), and
+ * its own count of HTTP requests and retries (members of one group can leave it at different
+ * attempts, forecast-call.ts).
+ */
 export class PendingJob {
   readonly job: UpstreamJob
   readonly receivedAt: number
   /** Set once its outcome is out; a job is answered exactly once. */
   settled: boolean
+  /** HTTP requests that carried this job (a route switch adds one, as does a retry). */
+  attempts: number
+  /** Retries made for this job (what its `max_retries` is compared with). */
+  retries: number
 
   constructor(job: UpstreamJob, receivedAt: number) {
     this.job = job
     this.receivedAt = receivedAt
     this.settled = false
+    this.attempts = 0
+    this.retries = 0
   }
 }
 

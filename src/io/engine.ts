@@ -62,7 +62,6 @@ export class IoEngine {
       settle: (p, outcome) => this.#settle(p, outcome),
       record,
       counters: this.#counters,
-      closed: () => this.#closed,
     }
     this.#batcher = new Batcher({
       clock: opts.clock,
