@@ -128,20 +128,13 @@ export class Batcher {
    * every waiting group now rather than at the end of its window.
    */
   flushIfIdle(idle: boolean): void {
-    if (!idle || this.#open.size === 0) return
-    for (const group of [...this.#open.values()]) this.#emit(group)
+    if (idle) this.flushAll()
   }
 
-  /** Removes and returns every waiting job (on close), cancelling the windows. */
-  takeAll(): PendingJob[] {
-    const all: PendingJob[] = []
-    for (const group of this.#open.values()) {
-      if (group.timer !== null) this.#clock.clearTimeout(group.timer)
-      for (const p of group.jobs) all.push(p)
-    }
-    this.#open.clear()
-    this.#pending = 0
-    return all
+  /** Sends every waiting group now, cancelling the windows (also on close: queued jobs go upstream). */
+  flushAll(): void {
+    if (this.#open.size === 0) return
+    for (const group of [...this.#open.values()]) this.#emit(group)
   }
 
   /** Waiting the window would cut into the job's first attempt: send its group now. */

@@ -15,8 +15,12 @@ import { Warmup } from './warmup.js'
  *
  * Outcomes and request records are collected and handed to `onOutcomes` once per event-loop turn
  * (one message across the thread boundary per turn, however many jobs settled in it). Each job is
- * settled exactly once: on close, everything not yet answered fails as `upstream_unavailable`
- * and late answers are dropped.
+ * settled exactly once.
+ *
+ * Closing drains rather than drops: jobs waiting for their batch window go upstream at once,
+ * requests in flight finish within their own deadlines (every attempt is cut to its members'
+ * deadlines, forecast-call.ts, so this wait is bounded), and only then are the connections
+ * closed. Jobs that arrive after close began fail at once as `upstream_unavailable`.
  */
 export interface EngineOptions {
   readonly adapter: AdapterConfig
@@ -44,6 +48,9 @@ export class IoEngine {
   readonly #flushBound = (): void => this.#flush()
   #received = 0
   #closed = false
+  #closing: Promise<void> | null = null
+  /** Resolves `close()`'s wait once the last job in flight is settled. */
+  #drained: (() => void) | null = null
 
   constructor(opts: EngineOptions) {
     const a = opts.adapter
@@ -115,17 +122,21 @@ export class IoEngine {
     }
   }
 
-  /** Fails everything pending as `upstream_unavailable`, flushes, and closes the connections. */
-  async close(): Promise<void> {
-    if (this.#closed) return
+  /**
+   * Sends every queued job now, lets every request in flight finish (within its deadline), hands
+   * over the last outcomes, then closes the connections. Resolves when all that is done.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#drain()
+    return this.#closing
+  }
+
+  async #drain(): Promise<void> {
     this.#closed = true
     this.#health.stop()
     this.#warmup.stop()
-    const now = this.#clock.now()
-    const fail = (p: PendingJob): void =>
-      this.#settle(p, { ticket: p.job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: now - p.receivedAt, batch_size: 0, batch_id: 0 })
-    for (const p of this.#batcher.takeAll()) fail(p)
-    for (const p of [...this.#inflight]) fail(p)
+    this.#batcher.flushAll()
+    if (this.#inflight.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
     this.#flush()
     await this.#client.close()
   }
@@ -141,6 +152,10 @@ export class IoEngine {
     this.#inflight.delete(p)
     this.#outcomes.push(outcome)
     this.#scheduleFlush()
+    if (this.#drained !== null && this.#inflight.size === 0) {
+      this.#drained()
+      this.#drained = null
+    }
   }
 
   #scheduleFlush(): void {

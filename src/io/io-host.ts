@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink'
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js'
 import type { AdapterConfig } from '../config/types.js'
 import { TsfmError, quote } from '../errors.js'
@@ -22,6 +22,11 @@ import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamReq
  * dying within `CRASH_LOOP_WINDOW_MS` of its start (jobs submitted during a backoff fail at
  * once). Nothing waits forever: a ticket whose deadline passes without an outcome is failed
  * here with `deadline_exceeded`, and a late outcome for it is dropped.
+ *
+ * Closing drains (SPEC §2.3): the jobs of this turn still go to the thread, which sends every
+ * queued job and lets requests in flight finish within their own deadlines; then the thread is
+ * stopped. `close()` always ends: the thread gets until the latest deadline the host holds plus
+ * a margin (capped), then it is terminated and whatever it still held fails.
  */
 
 
@@ -29,8 +34,20 @@ import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamReq
 export const CRASH_LOOP_WINDOW_MS = 5_000
 export const RESTART_BACKOFF_BASE_MS = 100
 export const RESTART_BACKOFF_MAX_MS = 5_000
-/** `close()` waits this long for the thread to answer and flush before terminating it. */
-export const CLOSE_TIMEOUT_MS = 2_000
+/**
+ * After the latest deadline the host holds, the closing thread gets this long to post its last
+ * outcomes and close its sockets. Its requests end before their deadlines (each attempt is cut to
+ * `deadline − postprocess_budget_ms`), so what is left is a turn and a pool destroy; the margin is
+ * for a loaded machine (GC, 2 noisy cores), and is all a thread holding nothing gets.
+ */
+export const CLOSE_MARGIN_MS = 1_000
+/** `close()` never waits longer than this for the thread, whatever deadlines it holds. */
+export const CLOSE_TIMEOUT_MAX_MS = 30_000
+
+/** How long `close()` waits for the thread to drain: to the latest held deadline plus the margin, capped. */
+export function closeTimeoutMs(latestDeadline: number, now: number): number {
+  return Math.min(CLOSE_TIMEOUT_MAX_MS, Math.max(0, latestDeadline - now) + CLOSE_MARGIN_MS)
+}
 /** A thread that has not answered `init` by then is terminated (and restarted). */
 export const START_TIMEOUT_MS = 10_000
 
@@ -134,6 +151,7 @@ export class UpstreamActor {
   #restartTimer: TimerHandle | null = null
   #consecutiveCrashes = 0
   #restarts = 0
+  #closing: Promise<void> | null = null
   #lastHealth: UpstreamHealth
   #lastStats: IoStats | null = null
   /** Why the last thread died (an Error from the thread, or its exit code). */
@@ -224,18 +242,31 @@ export class UpstreamActor {
     })
   }
 
-  /** Drains: the thread fails what it holds and closes its connections; then it is stopped. */
-  async close(): Promise<void> {
-    if (this.#state === 'closed') return
+  /**
+   * Drains, then stops the thread: the jobs of this turn are still sent, queued jobs go upstream at
+   * once, requests in flight finish within their deadlines. Jobs submitted from now on fail at
+   * once with `upstream_unavailable`, as do those of a thread that is not up (restarting). Always
+   * ends, by `closeTimeoutMs` of the latest held deadline. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    const up = this.#state === 'ready'
     this.#state = 'closed'
     if (this.#restartTimer !== null) this.#clock.clearTimeout(this.#restartTimer)
     this.#restartTimer = null
     const thread = this.#thread
     if (thread !== null) {
-      this.#flush()
-      await this.#within(thread.remote.close(), CLOSE_TIMEOUT_MS)
-      // The final outcomes travel on the port, not with the reply: give them a turn to land.
-      await new Promise<void>((resolve) => setImmediate(resolve))
+      if (up) {
+        this.#post(thread)
+        await this.#within(thread.remote.close(), closeTimeoutMs(this.#inflight.latestDeadline(), this.#clock.now()))
+        // The last outcomes travel on the data port, not with the reply; they were queued on it
+        // before the reply was sent, so they are there to take now.
+        for (let m = receiveMessageOnPort(thread.port); m !== undefined; m = receiveMessageOnPort(thread.port)) this.#onMessage(m.message as IoPortMessage)
+      }
       this.#thread = null
       thread.port.close()
       await thread.worker.terminate()
@@ -355,7 +386,12 @@ export class UpstreamActor {
       for (const o of deferred) this.#sink(o)
     }
     const thread = this.#thread
-    if (this.#outbox.length === 0 || thread === null || this.#state !== 'ready') return
+    if (thread !== null && this.#state === 'ready') this.#post(thread)
+  }
+
+  /** Posts the outbox (the jobs of this turn) to `thread` in one message. */
+  #post(thread: Thread): void {
+    if (this.#outbox.length === 0) return
     const jobs = this.#outbox
     const transfer = this.#transfer
     this.#outbox = []
