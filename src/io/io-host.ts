@@ -21,7 +21,8 @@ import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamReq
  * and a new thread is started — at once the first time, with doubling backoff while it keeps
  * dying within `CRASH_LOOP_WINDOW_MS` of its start (jobs submitted during a backoff fail at
  * once). Nothing waits forever: a ticket whose deadline passes without an outcome is failed
- * here with `deadline_exceeded`, and a late outcome for it is dropped.
+ * here with `deadline_exceeded`, and a late outcome for it is dropped (and counted: `lateDropped`,
+ * `onLate`).
  *
  * Closing drains (SPEC §2.3): the jobs of this turn still go to the thread, which sends every
  * queued job and lets requests in flight finish within their own deadlines; then the thread is
@@ -59,6 +60,11 @@ export interface UpstreamActorOptions {
   readonly onRecord?: (r: UpstreamRequestRecord) => void
   /** Every finished health probe. */
   readonly onHealth?: (h: UpstreamHealth) => void
+  /**
+   * Called once per outcome that reached the host for a ticket it no longer holds (already failed
+   * at its deadline, or held by a thread that was replaced); the outcome itself is dropped.
+   */
+  readonly onLate?: () => void
   readonly clock?: Clock
   /** Thread deaths and restarts are logged here (one line each); silent when absent. */
   readonly logger?: Logger
@@ -134,6 +140,7 @@ export class UpstreamActor {
   readonly #sink: (o: UpstreamOutcome) => void
   readonly #onRecord: (r: UpstreamRequestRecord) => void
   readonly #onHealth: (h: UpstreamHealth) => void
+  readonly #onLate: () => void
   readonly #clock: Clock
   readonly #log: Logger | null
   readonly #workerFile: string
@@ -151,6 +158,7 @@ export class UpstreamActor {
   #restartTimer: TimerHandle | null = null
   #consecutiveCrashes = 0
   #restarts = 0
+  #lateDropped = 0
   #closing: Promise<void> | null = null
   #lastHealth: UpstreamHealth
   #lastStats: IoStats | null = null
@@ -164,6 +172,7 @@ export class UpstreamActor {
     this.#sink = opts.sink
     this.#onRecord = opts.onRecord ?? noop
     this.#onHealth = opts.onHealth ?? noop
+    this.#onLate = opts.onLate ?? noop
     this.#clock = opts.clock ?? systemClock
     this.#log = opts.logger ?? null
     this.#workerFile = opts.workerFile ?? distFile('src/io/io-actor.js')
@@ -198,6 +207,11 @@ export class UpstreamActor {
   /** Threads restarted after a death. */
   get restarts(): number {
     return this.#restarts
+  }
+
+  /** Outcomes dropped because the host no longer held their ticket (see `onLate`). */
+  get lateDropped(): number {
+    return this.#lateDropped
   }
 
   /**
@@ -365,7 +379,12 @@ export class UpstreamActor {
       return
     }
     for (const o of m.outcomes) {
-      if (this.#inflight.take(o.ticket) !== undefined) this.#sink(o)
+      if (this.#inflight.take(o.ticket) !== undefined) {
+        this.#sink(o)
+      } else {
+        this.#lateDropped++
+        this.#onLate()
+      }
     }
     for (const r of m.records) this.#onRecord(r)
   }
