@@ -70,6 +70,27 @@ async function readText(body: Dispatcher.ResponseData['body'], limit: number): P
   return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
 }
 
+/** An `/api/tags` answer lists a few hundred bytes per model; 1 MiB is thousands of models. */
+const TAGS_BODY_LIMIT = 1 << 20
+
+/** The `name` of each entry of `{"models":[...]}`, or null if the text is not that shape. */
+export function modelNames(text: string): string[] | null {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const models = typeof data === 'object' && data !== null ? (data as { models?: unknown }).models : undefined
+  if (!Array.isArray(models)) return null
+  const names: string[] = []
+  for (const m of models) {
+    const name = typeof m === 'object' && m !== null ? (m as { name?: unknown }).name : undefined
+    if (typeof name === 'string') names.push(name)
+  }
+  return names
+}
+
 /** A GET that got an answer (any status). */
 class Answered {
   constructor(
@@ -162,6 +183,17 @@ export class TollamaClient {
       // a 200 that is not JSON still proves the daemon is up
     }
     return { outcome: 'ok', version }
+  }
+
+  /**
+   * `GET /api/tags`: the names of the installed models as tollama gives them (`chronos2:latest`
+   * keeps its tag), or null when tollama is unreachable, times out, or answers anything but a 200
+   * with `{"models":[{"name":...}]}`. Entries without a string name are skipped. Never rejects.
+   */
+  async tags(timeoutMs: number): Promise<string[] | null> {
+    if (this.#closed) return null
+    const res = await this.#get('/api/tags', TAGS_BODY_LIMIT, timeoutMs)
+    return res instanceof Failed || res.status !== 200 ? null : modelNames(res.text)
   }
 
   /** A GET of `path` read whole (at most `limit` bytes) within `timeoutMs`. Never rejects. */

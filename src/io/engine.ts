@@ -40,6 +40,7 @@ export class IoEngine {
   readonly #ctx: CallContext
   readonly #counters = new CallCounters()
   readonly #onOutcomes: EngineOptions['onOutcomes']
+  readonly #tagsTimeoutMs: number
   /** Jobs handed to a group call and not yet settled. */
   readonly #inflight = new Set<PendingJob>()
   #outcomes: UpstreamOutcome[] = []
@@ -56,6 +57,7 @@ export class IoEngine {
     const a = opts.adapter
     this.#clock = opts.clock
     this.#onOutcomes = opts.onOutcomes
+    this.#tagsTimeoutMs = a.timeout_s * 1000
     this.#client = new TollamaClient(a, opts.clock)
     const record = (r: UpstreamRequestRecord): void => {
       this.#records.push(r)
@@ -120,6 +122,11 @@ export class IoEngine {
       endpoint: this.#client.forecastPath,
       restarts: 0,
     }
+  }
+
+  /** `GET /api/tags`: the installed model names, or null (unreachable, timed out, unreadable). */
+  installedModels(): Promise<string[] | null> {
+    return this.#closed ? Promise.resolve(null) : this.#client.tags(this.#tagsTimeoutMs)
   }
 
   /**

@@ -47,6 +47,9 @@ const api: IoActorApi = {
   stats() {
     return engine!.stats()
   },
+  tags() {
+    return engine!.installedModels()
+  },
   async close() {
     // The host posts its last jobs on the data port just before this call, which comes on
     // another port: nothing orders the two. A message is queued on its port when it is posted,

@@ -44,6 +44,8 @@ export const RESTART_BACKOFF_MAX_MS = 5_000
 export const CLOSE_MARGIN_MS = 1_000
 /** `close()` never waits longer than this for the thread, whatever deadlines it holds. */
 export const CLOSE_TIMEOUT_MAX_MS = 30_000
+/** A control call bounded by an HTTP timeout (`installedModels`) gets this much more for the hop. */
+export const CALL_MARGIN_MS = 250
 
 /** How long `close()` waits for the thread to drain: to the latest held deadline plus the margin, capped. */
 export function closeTimeoutMs(latestDeadline: number, now: number): number {
@@ -257,6 +259,16 @@ export class UpstreamActor {
   }
 
   /**
+   * The models tollama has installed (`GET /api/tags`; names as tollama gives them, e.g.
+   * `chronos2:latest`), for a start-up check of the configured models. Null when tollama is
+   * unreachable, times out or answers something unreadable, and when the thread is down or does
+   * not answer. Never rejects; ends within the adapter's `timeout_s` plus CALL_MARGIN_MS.
+   */
+  installedModels(): Promise<string[] | null> {
+    return this.#call((r) => r.tags(), () => null, this.#adapter.timeout_s * 1000 + CALL_MARGIN_MS)
+  }
+
+  /**
    * Drains, then stops the thread: the jobs of this turn are still sent, queued jobs go upstream at
    * once, requests in flight finish within their deadlines. Jobs submitted from now on fail at
    * once with `upstream_unavailable`, as do those of a thread that is not up (restarting). Always
@@ -442,23 +454,25 @@ export class UpstreamActor {
     }
   }
 
-  /** A comlink call that settles with `fallback()` if the thread is down or dies meanwhile. */
-  #call<T>(fn: (r: Remote) => Promise<T>, fallback: () => T): Promise<T> {
+  /**
+   * A comlink call that settles with `fallback()` if the thread is down or dies meanwhile, or
+   * (with `timeoutMs` > 0) does not answer within `timeoutMs`.
+   */
+  #call<T>(fn: (r: Remote) => Promise<T>, fallback: () => T, timeoutMs = 0): Promise<T> {
     const thread = this.#thread
     if (thread === null || this.#state !== 'ready') return Promise.resolve(fallback())
     return new Promise<T>((resolve) => {
-      const settle = (): void => resolve(fallback())
+      let timer: TimerHandle | null = null
+      const done = (v: T): void => {
+        if (timer !== null) this.#clock.clearTimeout(timer)
+        timer = null
+        this.#waiters.delete(settle)
+        resolve(v)
+      }
+      const settle = (): void => done(fallback())
       this.#waiters.add(settle)
-      fn(thread.remote).then(
-        (v) => {
-          this.#waiters.delete(settle)
-          resolve(v)
-        },
-        () => {
-          this.#waiters.delete(settle)
-          settle()
-        },
-      )
+      if (timeoutMs > 0) timer = this.#clock.setTimeout(settle, timeoutMs, true)
+      fn(thread.remote).then(done, settle)
     })
   }
 

@@ -1,10 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import type { UpstreamHealth } from '../../../src/io/types.js'
 import { Harness } from './harness.js'
 import { startProxy, type Proxy } from './proxy.js'
 
-/** Health probes (`GET /api/version`), warm-up forecasts and the upstream bearer token. */
+/**
+ * Health probes (`GET /api/version`), installed models (`GET /api/tags`), warm-up forecasts and
+ * the upstream bearer token.
+ */
+
+const SILENT = fileURLToPath(new URL('../../fixtures/io/silent-actor.mjs', import.meta.url))
 
 let sim: Simulator | null = null
 let proxy: Proxy | null = null
@@ -58,6 +64,36 @@ describe('health', () => {
     await until(() => seen.length >= 3)
     expect(seen.every((x) => x.ok)).toBe(true)
     expect(seen[2]!.checked_at).toBeGreaterThan(seen[0]!.checked_at)
+  })
+})
+
+describe('installed models', () => {
+  it('lists the models tollama has installed (GET /api/tags)', async () => {
+    sim = await startSimulator({ port: 0, models: ['mock'] })
+    h = await Harness.start(sim.url)
+    expect(await h.actor.installedModels()).toEqual(['mock'])
+    expect(sim.stats().byRoute['GET /api/tags']).toBe(1)
+  })
+
+  it('answers null when nothing listens', async () => {
+    sim = await startSimulator({ port: 0 })
+    const url = sim.url
+    await sim.close()
+    sim = null
+    h = await Harness.start(url)
+    expect(await h.actor.installedModels()).toBeNull()
+  })
+
+  it('answers null, within the adapter timeout, when the thread does not answer', async () => {
+    h = await Harness.start('http://127.0.0.1:9', { timeout_s: 0.2 }, { workerFile: SILENT })
+    expect(await h.actor.installedModels()).toBeNull()
+  })
+
+  it('answers null after close', async () => {
+    sim = await startSimulator({ port: 0, models: ['mock'] })
+    h = await Harness.start(sim.url)
+    await h.close()
+    expect(await h.actor.installedModels()).toBeNull()
   })
 })
 
