@@ -76,7 +76,7 @@ describe('closing the I/O actor', () => {
     sim = await startSimulator({ port: 0, latencyFixedMs: 2500 })
     h = await Harness.start(sim.url)
     const start = sharedNow()
-    const jobs = h.submit({ deadline: start + 3500, attempt_timeout_ms: 3000, max_retries: 0 })
+    const jobs = h.submit({ deadline: start + 4000, attempt_timeout_ms: 3500, max_retries: 0 })
     await until(() => sim!.stats().forecastRequests === 1)
     await h.close()
     expect(verdict((await h.wait(jobs, 0))[0]!)).toEqual({ reason: 'ok', attempts: 1 })
