@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { sharedNow } from '../../../src/clock/clock.js'
 import { CLOSE_MARGIN_MS } from '../../../src/io/io-host.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
-import { Harness, verdict } from './harness.js'
+import { Harness, until, verdict } from './harness.js'
 
 /**
  * Closing the I/O actor drains instead of dropping (SPEC §2.3: nothing accepted goes unanswered):
@@ -23,14 +23,6 @@ afterEach(async () => {
   h = null
   sim = null
 })
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 describe('closing the I/O actor', () => {
   it('answers jobs submitted just before close from the upstream, not as upstream_unavailable', async () => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import type { UpstreamHealth } from '../../../src/io/types.js'
-import { Harness } from './harness.js'
+import { Harness, until } from './harness.js'
 import { startProxy, type Proxy } from './proxy.js'
 
 /**
@@ -24,14 +24,6 @@ afterEach(async () => {
   proxy = null
   sim = null
 })
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 describe('health', () => {
   it('probes GET /api/version on demand', async () => {

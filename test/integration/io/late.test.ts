@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { sharedNow } from '../../../src/clock/clock.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
-import { Harness, verdict } from './harness.js'
+import { Harness, until, verdict } from './harness.js'
 
 /**
  * Late results (SPEC §4): an outcome for a ticket the host already failed at its deadline is
@@ -18,14 +18,6 @@ afterEach(async () => {
   h = null
   sim = null
 })
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 describe('late results', () => {
   it('counts, once, an outcome that reaches the host after it failed the ticket at its deadline', async () => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { sharedNow } from '../../../src/clock/clock.js'
 import { TsfmError } from '../../../src/errors.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
-import { Harness, verdict } from './harness.js'
+import { Harness, until, verdict } from './harness.js'
 
 /**
  * Supervision of the I/O thread (SPEC §10): when it dies, every job it held fails at once with
@@ -23,14 +23,6 @@ afterEach(async () => {
   h = null
   sim = null
 })
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
 
 describe('I/O thread supervision', () => {
   it('fails held jobs at once when the thread is killed mid-flight, restarts it, and serves later jobs', async () => {
