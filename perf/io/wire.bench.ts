@@ -10,7 +10,7 @@ import type { UpstreamJob } from '../../src/io/types.js'
 import { assignSeriesIds, attemptBody, buildForecastBody, logitTextOf, numberList } from '../../src/io/wire.js'
 import { priceSeries } from '../load/request-mix.js'
 import { toPandasFreq } from '../../src/request/freq.js'
-import { logitSeries } from '../../workers/transforms.js'
+import { logit, logitSeries } from '../../workers/transforms.js'
 import { saveIoResults } from './results.js'
 
 const SERIES = 32
@@ -131,6 +131,58 @@ group('288 four-decimal prices of one market → target text (1 000 markets in t
     bench('logitTextOf each (memoised by price)', () => {
       const y = prices[market++ % MARKETS]!
       for (let i = 0; i < POINTS; i++) parts[i] = logitTextOf(y[i]!, 1e-6)
+      return parts.join(',')
+    })
+  })
+})
+
+// Requests whose `transform.eps` differ, in turn (1e-6, the default, and 1e-4): the previous memo
+// kept one table and rebuilt its 10 001 entries at every change of eps (copied here as it was),
+// wire.ts keeps one table per eps (up to LOGIT_TABLES_MAX).
+const EPS = [1e-6, 1e-4]
+let prevGrid: string[] = new Array<string>(10_001).fill('')
+let prevOffGrid = new Map<number, string>()
+let prevEps = Number.NaN
+function previousLogitTextOf(p: number, eps: number): string {
+  if (eps !== prevEps) {
+    prevGrid = new Array<string>(10_001).fill('')
+    prevOffGrid = new Map()
+    prevEps = eps
+  }
+  const k = Math.round(p * 10_000)
+  if (k >= 0 && k <= 10_000 && k / 10_000 === p) {
+    let text = prevGrid[k]!
+    if (text === '') prevGrid[k] = text = String(logit(p, eps))
+    return text
+  }
+  let text = prevOffGrid.get(p)
+  if (text === undefined) {
+    text = String(logit(p, eps))
+    if (prevOffGrid.size >= 65_536) prevOffGrid.clear()
+    prevOffGrid.set(p, text)
+  }
+  return text
+}
+group('alternating eps: 288 four-decimal prices of one market → target text, eps 1e-6 and 1e-4 in turn', () => {
+  summary(() => {
+    bench('logitSeries, then String(v) each (no memo)', () => {
+      const m = market++
+      const z = logitSeries(prices[m % MARKETS]!, EPS[m & 1]!)
+      for (let i = 0; i < POINTS; i++) parts[i] = String(z[i])
+      return parts.join(',')
+    })
+    bench('one table, rebuilt at each change of eps (previous)', () => {
+      const m = market++
+      const y = prices[m % MARKETS]!
+      const eps = EPS[m & 1]!
+      for (let i = 0; i < POINTS; i++) parts[i] = previousLogitTextOf(y[i]!, eps)
+      return parts.join(',')
+    }).baseline(true)
+    bench('logitTextOf each (a table per eps)', () => {
+      const m = market++
+      const y = prices[m % MARKETS]!
+      const eps = EPS[m & 1]!
+      for (let i = 0; i < POINTS; i++) parts[i] = logitTextOf(y[i]!, eps)
       return parts.join(',')
     })
   })

@@ -32,6 +32,13 @@ export interface IoActorApi {
   init(cfg: IoActorConfig, port: MessagePort): void
   health(probe: boolean): Promise<UpstreamHealth>
   stats(): IoStats
+  /** `GET /api/tags`: installed model names, or null (unreachable, timed out, unreadable). */
+  tags(): Promise<string[] | null>
+  /**
+   * Drains: takes the jobs already posted on the data port, sends every queued job, waits for
+   * the requests in flight (each bounded by its jobs' deadlines), posts the last outcomes, then
+   * closes the connections and the port.
+   */
   close(): Promise<void>
   /** Test only: an uncaught exception inside the I/O thread, as a bug would raise. */
   crashForTest(): void

@@ -17,17 +17,27 @@ import type { UpstreamJob } from './types.js'
  * immediately.
  */
 
-/** A job as the actor holds it: the job and when it arrived in the actor (for `upstream_ms`). */
+/**
+ * A job as the actor holds it: the job, when it arrived in the actor (for `upstream_ms`), and
+ * its own count of HTTP requests and retries (members of one group can leave it at different
+ * attempts, forecast-call.ts).
+ */
 export class PendingJob {
   readonly job: UpstreamJob
   readonly receivedAt: number
   /** Set once its outcome is out; a job is answered exactly once. */
   settled: boolean
+  /** HTTP requests that carried this job (a route switch adds one, as does a retry). */
+  attempts: number
+  /** Retries made for this job (what its `max_retries` is compared with). */
+  retries: number
 
   constructor(job: UpstreamJob, receivedAt: number) {
     this.job = job
     this.receivedAt = receivedAt
     this.settled = false
+    this.attempts = 0
+    this.retries = 0
   }
 }
 
@@ -118,20 +128,13 @@ export class Batcher {
    * every waiting group now rather than at the end of its window.
    */
   flushIfIdle(idle: boolean): void {
-    if (!idle || this.#open.size === 0) return
-    for (const group of [...this.#open.values()]) this.#emit(group)
+    if (idle) this.flushAll()
   }
 
-  /** Removes and returns every waiting job (on close), cancelling the windows. */
-  takeAll(): PendingJob[] {
-    const all: PendingJob[] = []
-    for (const group of this.#open.values()) {
-      if (group.timer !== null) this.#clock.clearTimeout(group.timer)
-      for (const p of group.jobs) all.push(p)
-    }
-    this.#open.clear()
-    this.#pending = 0
-    return all
+  /** Sends every waiting group now, cancelling the windows (also on close: queued jobs go upstream). */
+  flushAll(): void {
+    if (this.#open.size === 0) return
+    for (const group of [...this.#open.values()]) this.#emit(group)
   }
 
   /** Waiting the window would cut into the job's first attempt: send its group now. */

@@ -70,6 +70,43 @@ async function readText(body: Dispatcher.ResponseData['body'], limit: number): P
   return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')
 }
 
+/** An `/api/tags` answer lists a few hundred bytes per model; 1 MiB is thousands of models. */
+const TAGS_BODY_LIMIT = 1 << 20
+
+/** The `name` of each entry of `{"models":[...]}`, or null if the text is not that shape. */
+export function modelNames(text: string): string[] | null {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const models = typeof data === 'object' && data !== null ? (data as { models?: unknown }).models : undefined
+  if (!Array.isArray(models)) return null
+  const names: string[] = []
+  for (const m of models) {
+    const name = typeof m === 'object' && m !== null ? (m as { name?: unknown }).name : undefined
+    if (typeof name === 'string') names.push(name)
+  }
+  return names
+}
+
+/** A GET that got an answer (any status). */
+class Answered {
+  constructor(
+    readonly status: number,
+    readonly text: string,
+  ) {}
+}
+
+/** A GET that failed: what undici (or the body limit) threw, and whether our timer caused it. */
+class Failed {
+  constructor(
+    readonly error: unknown,
+    readonly timedOut: boolean,
+  ) {}
+}
+
 export class TollamaClient {
   readonly #clock: Clock
   readonly #pool: Pool
@@ -132,24 +169,41 @@ export class TollamaClient {
   /** `GET /api/version`: tollama's cheap liveness probe. Never rejects. */
   async version(timeoutMs: number): Promise<VersionResult> {
     if (this.#closed) return { outcome: UNAVAILABLE.reason, version: null }
+    const res = await this.#get('/api/version', ERROR_BODY_LIMIT, timeoutMs)
+    if (res instanceof Failed) return { outcome: classifyError(res.error, res.timedOut).reason, version: null }
+    if (res.status !== 200) {
+      const verdict = classifyStatus(res.status, null)
+      return { outcome: verdict === ROUTE_MISSING ? NOT_FOUND.reason : verdict.reason, version: null }
+    }
+    let version: string | null = null
+    try {
+      const v = (JSON.parse(res.text) as { version?: unknown }).version
+      if (typeof v === 'string') version = v
+    } catch {
+      // a 200 that is not JSON still proves the daemon is up
+    }
+    return { outcome: 'ok', version }
+  }
+
+  /**
+   * `GET /api/tags`: the names of the installed models as tollama gives them (`chronos2:latest`
+   * keeps its tag), or null when tollama is unreachable, times out, or answers anything but a 200
+   * with `{"models":[{"name":...}]}`. Entries without a string name are skipped. Never rejects.
+   */
+  async tags(timeoutMs: number): Promise<string[] | null> {
+    if (this.#closed) return null
+    const res = await this.#get('/api/tags', TAGS_BODY_LIMIT, timeoutMs)
+    return res instanceof Failed || res.status !== 200 ? null : modelNames(res.text)
+  }
+
+  /** A GET of `path` read whole (at most `limit` bytes) within `timeoutMs`. Never rejects. */
+  async #get(path: string, limit: number, timeoutMs: number): Promise<Answered | Failed> {
     const attempt = new AttemptTimer(this.#clock, timeoutMs)
     try {
-      const res = await this.#pool.request({ method: 'GET', path: this.#prefix + '/api/version', headers: this.#getHeaders, signal: attempt.signal })
-      const text = await readText(res.body, ERROR_BODY_LIMIT)
-      if (res.statusCode !== 200) {
-        const verdict = classifyStatus(res.statusCode, null)
-        return { outcome: verdict === ROUTE_MISSING ? NOT_FOUND.reason : verdict.reason, version: null }
-      }
-      let version: string | null = null
-      try {
-        const v = (JSON.parse(text) as { version?: unknown }).version
-        if (typeof v === 'string') version = v
-      } catch {
-        // a 200 that is not JSON still proves the daemon is up
-      }
-      return { outcome: 'ok', version }
+      const res = await this.#pool.request({ method: 'GET', path: this.#prefix + path, headers: this.#getHeaders, signal: attempt.signal })
+      return new Answered(res.statusCode, await readText(res.body, limit))
     } catch (e) {
-      return { outcome: classifyError(e, attempt.timedOut).reason, version: null }
+      return new Failed(e, attempt.timedOut)
     } finally {
       attempt.clear()
       this.#keepAlive.trim()

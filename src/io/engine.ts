@@ -15,8 +15,12 @@ import { Warmup } from './warmup.js'
  *
  * Outcomes and request records are collected and handed to `onOutcomes` once per event-loop turn
  * (one message across the thread boundary per turn, however many jobs settled in it). Each job is
- * settled exactly once: on close, everything not yet answered fails as `upstream_unavailable`
- * and late answers are dropped.
+ * settled exactly once.
+ *
+ * Closing drains rather than drops: jobs waiting for their batch window go upstream at once,
+ * requests in flight finish within their own deadlines (every attempt is cut to its members'
+ * deadlines, forecast-call.ts, so this wait is bounded), and only then are the connections
+ * closed. Jobs that arrive after close began fail at once as `upstream_unavailable`.
  */
 export interface EngineOptions {
   readonly adapter: AdapterConfig
@@ -36,6 +40,7 @@ export class IoEngine {
   readonly #ctx: CallContext
   readonly #counters = new CallCounters()
   readonly #onOutcomes: EngineOptions['onOutcomes']
+  readonly #tagsTimeoutMs: number
   /** Jobs handed to a group call and not yet settled. */
   readonly #inflight = new Set<PendingJob>()
   #outcomes: UpstreamOutcome[] = []
@@ -44,11 +49,15 @@ export class IoEngine {
   readonly #flushBound = (): void => this.#flush()
   #received = 0
   #closed = false
+  #closing: Promise<void> | null = null
+  /** Resolves `close()`'s wait once the last job in flight is settled. */
+  #drained: (() => void) | null = null
 
   constructor(opts: EngineOptions) {
     const a = opts.adapter
     this.#clock = opts.clock
     this.#onOutcomes = opts.onOutcomes
+    this.#tagsTimeoutMs = a.timeout_s * 1000
     this.#client = new TollamaClient(a, opts.clock)
     const record = (r: UpstreamRequestRecord): void => {
       this.#records.push(r)
@@ -62,7 +71,6 @@ export class IoEngine {
       settle: (p, outcome) => this.#settle(p, outcome),
       record,
       counters: this.#counters,
-      closed: () => this.#closed,
     }
     this.#batcher = new Batcher({
       clock: opts.clock,
@@ -116,17 +124,26 @@ export class IoEngine {
     }
   }
 
-  /** Fails everything pending as `upstream_unavailable`, flushes, and closes the connections. */
-  async close(): Promise<void> {
-    if (this.#closed) return
+  /** `GET /api/tags`: the installed model names, or null (unreachable, timed out, unreadable). */
+  installedModels(): Promise<string[] | null> {
+    return this.#closed ? Promise.resolve(null) : this.#client.tags(this.#tagsTimeoutMs)
+  }
+
+  /**
+   * Sends every queued job now, lets every request in flight finish (within its deadline), hands
+   * over the last outcomes, then closes the connections. Resolves when all that is done.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#drain()
+    return this.#closing
+  }
+
+  async #drain(): Promise<void> {
     this.#closed = true
     this.#health.stop()
     this.#warmup.stop()
-    const now = this.#clock.now()
-    const fail = (p: PendingJob): void =>
-      this.#settle(p, { ticket: p.job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: now - p.receivedAt, batch_size: 0, batch_id: 0 })
-    for (const p of this.#batcher.takeAll()) fail(p)
-    for (const p of [...this.#inflight]) fail(p)
+    this.#batcher.flushAll()
+    if (this.#inflight.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
     this.#flush()
     await this.#client.close()
   }
@@ -142,6 +159,10 @@ export class IoEngine {
     this.#inflight.delete(p)
     this.#outcomes.push(outcome)
     this.#scheduleFlush()
+    if (this.#drained !== null && this.#inflight.size === 0) {
+      this.#drained()
+      this.#drained = null
+    }
   }
 
   #scheduleFlush(): void {

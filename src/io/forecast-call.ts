@@ -1,20 +1,33 @@
 import type { Clock } from '../clock/clock.js'
 import { DEADLINE, INVALID_PAYLOAD, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
 import type { PendingJob } from './batcher.js'
-import type { TollamaClient } from './client.js'
+import type { ForecastResult, TollamaClient } from './client.js'
 import { parseForecastAnswer } from './parse.js'
 import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
-import type { UpstreamOutcome, UpstreamRequestRecord } from './types.js'
-import { assignSeriesIds, attemptBody, buildForecastBody } from './wire.js'
+import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import { assignSeriesIds, attemptBody, buildForecastBody, type WireBody } from './wire.js'
 
 /**
- * One multiplexed group through its attempts (SPEC §4): build the body once, send it with an
- * attempt timeout cut to the earliest member's deadline, switch route on a route 404 (at once,
- * not counted as a retry), retry per the policy, then split the answer by series id.
+ * One multiplexed group through its attempts (SPEC §4, §7). Sharing a request must not cost a
+ * member its own budget: a probe or an end-of-cycle job (short deadline, no retries) in the same
+ * group as fresh jobs must not cut their attempt timeout or their retry — the timeouts that cut
+ * would cause count against the breaker. So each member keeps its own deadline and allowance:
  *
- * Outcomes are per member: a failed request fails every member individually (each counts for
- * the breaker), and one member's bad series fails only that member. `attempts` is the number of
- * HTTP requests that carried the job (a route switch adds one, as does a retry).
+ * - a member's limit for an attempt is `min(attempt_timeout_ms, deadline − now − postprocess)`;
+ *   a member whose limit is gone fails alone, at once (`deadline_exceeded` before the first
+ *   attempt), and the body is built only for the members that go;
+ * - the HTTP timeout is the largest live member's limit. A member whose own deadline passes while
+ *   the attempt runs for the others needs no timer here: the host fails its ticket at the deadline
+ *   and drops what comes later (io-host.ts);
+ * - after a failed attempt each member decides alone (`decideRetry`: its retries left, its
+ *   deadline, the server's Retry-After); members that will not retry are settled with the failure
+ *   now, and the retry carries only the members that retry (its body rebuilt for them);
+ * - a route 404 switches route and re-sends the same members at once: a capability switch, not
+ *   a retry.
+ *
+ * Outcomes are per member, all with the group's one `batch_id` (the supervisor counts one failed
+ * upstream request once toward consecutive breaker failures), and one UpstreamRequestRecord per
+ * HTTP request. One member's bad series fails only that member.
  */
 export interface CallContext {
   readonly clock: Clock
@@ -25,8 +38,6 @@ export interface CallContext {
   readonly settle: (p: PendingJob, outcome: UpstreamOutcome) => void
   readonly record: (r: UpstreamRequestRecord) => void
   readonly counters: CallCounters
-  /** True once the actor is closing: no new attempt starts. */
-  readonly closed: () => boolean
 }
 
 export class CallCounters {
@@ -40,11 +51,48 @@ function answerLimit(series: number, quantiles: number, horizon: number): number
   return Math.max(1 << 20, series * (quantiles + 1) * horizon * 64 + 65_536)
 }
 
-function failAll(ctx: CallContext, group: readonly PendingJob[], failure: Failure, attempts: number, batchId: number): void {
+/** `p` fails with `failure`; `batchSize` is the size of the request that last carried it. */
+function fail(ctx: CallContext, p: PendingJob, failure: Failure, batchSize: number, batchId: number, now: number): void {
+  ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: failure.reason, attempts: p.attempts, upstream_ms: now - p.receivedAt, batch_size: batchSize, batch_id: batchId })
+}
+
+function failEach(ctx: CallContext, members: readonly PendingJob[], failure: Failure, batchSize: number, batchId: number): void {
   const now = ctx.clock.now()
-  for (const p of group) {
-    ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: failure.reason, attempts, upstream_ms: now - p.receivedAt, batch_size: group.length, batch_id: batchId })
+  for (const p of members) fail(ctx, p, failure, batchSize, batchId, now)
+}
+
+/** A member's own limit for an attempt starting `now` (≤ 0: no attempt fits any more). */
+function limitOf(p: PendingJob, now: number, postprocessMs: number): number {
+  return attemptTimeoutMs(p.job.attempt_timeout_ms, p.job.deadline, now, postprocessMs)
+}
+
+/**
+ * The members for whom an attempt starting `now` still fits; each other member is settled with
+ * `failure` now. `members` itself when all fit (the usual case allocates nothing).
+ */
+function keepFitting(ctx: CallContext, members: readonly PendingJob[], now: number, failure: Failure, batchSize: number, batchId: number): readonly PendingJob[] {
+  const pp = ctx.retry.postprocess_budget_ms
+  let kept: PendingJob[] | null = null
+  for (let i = 0; i < members.length; i++) {
+    const p = members[i]!
+    if (limitOf(p, now, pp) > 0) {
+      kept?.push(p)
+      continue
+    }
+    kept ??= members.slice(0, i)
+    fail(ctx, p, failure, batchSize, batchId, now)
   }
+  return kept ?? members
+}
+
+/** The HTTP timeout of an attempt: the largest live member's own limit. */
+function attemptTimeout(members: readonly PendingJob[], now: number, postprocessMs: number): number {
+  let timeout = 0
+  for (const p of members) {
+    const limit = limitOf(p, now, postprocessMs)
+    if (limit > timeout) timeout = limit
+  }
+  return timeout
 }
 
 /** Ids of multiplexed groups, unique within the I/O thread (positive; the host uses negatives). */
@@ -54,104 +102,140 @@ function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms))
 }
 
-/** Runs `group` to completion; never rejects (a bug fails the members as unavailable). */
+/** Runs `group` to completion; never rejects (a bug fails the members not yet settled as unavailable). */
 export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[]): Promise<void> {
-  let attempts = 0
   const batchId = ++lastBatchId
   try {
-    attempts = await attemptAll(ctx, group, batchId)
+    await attemptAll(ctx, group, batchId)
   } catch {
-    failAll(ctx, group, UNAVAILABLE, attempts, batchId)
+    failEach(ctx, group, UNAVAILABLE, group.length, batchId)
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number): Promise<number> {
-  const n = group.length
-  const jobs = group.map((p) => p.job)
-  const head = jobs[0]!
-  let deadline = head.deadline
-  let jobTimeout = head.attempt_timeout_ms
-  let maxRetries = head.max_retries
-  for (const j of jobs) {
-    if (j.deadline < deadline) deadline = j.deadline
-    if (j.attempt_timeout_ms < jobTimeout) jobTimeout = j.attempt_timeout_ms
-    if (j.max_retries < maxRetries) maxRetries = j.max_retries
+/** The members going upstream and the body built for exactly them (rebuilt when they change). */
+class Carried {
+  readonly members: readonly PendingJob[]
+  readonly jobs: readonly UpstreamJob[]
+  readonly ids: string[]
+  readonly body: WireBody
+
+  constructor(members: readonly PendingJob[]) {
+    this.members = members
+    this.jobs = members.map((p) => p.job)
+    this.ids = assignSeriesIds(this.jobs)
+    this.body = buildForecastBody(this.jobs, this.ids)
   }
+}
+
+async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number): Promise<void> {
+  const head = group[0]!.job
   const pp = ctx.retry.postprocess_budget_ms
-  // No attempt fits before the deadline: answer now, without building 200 KB of body.
-  if (attemptTimeoutMs(jobTimeout, deadline, ctx.clock.now(), pp) <= 0) {
-    failAll(ctx, group, DEADLINE, 0, batchId)
-    return 0
-  }
-  const ids = assignSeriesIds(jobs)
-  const body = buildForecastBody(jobs, ids)
-  const maxBytes = answerLimit(n, head.quantiles.length, head.horizon)
-  let attempts = 0
-  let retries = 0
+  // Members with no attempt left fail now, without a place in the body.
+  let live = keepFitting(ctx, group, ctx.clock.now(), DEADLINE, group.length, batchId)
+  let carried: Carried | null = null
   let switched = false
   let last: Failure = DEADLINE
 
-  for (;;) {
-    if (ctx.closed()) {
-      failAll(ctx, group, UNAVAILABLE, attempts, batchId)
-      return attempts
-    }
+  while (live.length > 0) {
+    if (carried === null || carried.members !== live) carried = new Carried(live)
+    const n = live.length
     const start = ctx.clock.now()
-    const timeout = attemptTimeoutMs(jobTimeout, deadline, start, pp)
-    if (timeout <= 0) {
-      failAll(ctx, group, last, attempts, batchId)
-      return attempts
-    }
+    const timeout = attemptTimeout(live, start, pp)
     const path = ctx.client.forecastPath
-    attempts++
+    for (const p of live) p.attempts++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
-    const res = await ctx.client.forecast(path, attemptBody(body, path, timeout), timeout, maxBytes)
+    const res = await ctx.client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon))
     const end = ctx.clock.now()
 
     if (res.kind === 'ok') {
-      const answers = parseForecastAnswer(res.text, jobs, ids)
-      let valid = 0
-      for (let i = 0; i < n; i++) {
-        const p = group[i]!
-        const values = answers[i]!
-        const upstream_ms = end - p.receivedAt
-        if (values === null) {
-          ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: INVALID_PAYLOAD.reason, attempts, upstream_ms, batch_size: n, batch_id: batchId })
-        } else {
-          valid++
-          ctx.settle(p, { ticket: p.job.ticket, ok: true, values, attempts, upstream_ms, batch_size: n, batch_id: batchId })
-        }
-      }
+      const valid = split(ctx, carried, res.text, end, batchId)
+      // The request's own outcome: `ok` if it answered anyone.
       ctx.record({ endpoint: path, outcome: valid > 0 ? 'ok' : INVALID_PAYLOAD.reason, ms: end - start, series: n })
-      return attempts
+      return
     }
-
     if (res.kind === ROUTE_MISSING) {
       ctx.record({ endpoint: path, outcome: NOT_FOUND.reason, ms: end - start, series: n })
-      if (!switched) {
-        // The other route, right away: a capability switch, not a retry.
-        switched = true
-        ctx.client.switchRoute(path)
-        continue
-      }
-      failAll(ctx, group, NOT_FOUND, attempts, batchId)
-      return attempts
+      if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId)
+      // The other route, right away, for the same members: a capability switch, not a retry.
+      switched = true
+      ctx.client.switchRoute(path)
+    } else {
+      last = res.failure
+      ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
+      const retry = retrying(ctx, live, res, n, batchId)
+      if (retry.members.length === 0) return
+      ctx.counters.retries++
+      for (const p of retry.members) p.retries++
+      await sleep(ctx.clock, retry.delayMs)
+      live = retry.members
     }
-
-    last = res.failure
-    ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
-    const decision = decideRetry(
-      { failure: last, retriesDone: retries, maxRetries, deadline, now: ctx.clock.now(), retryAfterMs: res.retryAfterMs },
-      ctx.retry,
-      ctx.random,
-    )
-    if (!decision.retry || ctx.closed()) {
-      failAll(ctx, group, last, attempts, batchId)
-      return attempts
-    }
-    retries++
-    ctx.counters.retries++
-    await sleep(ctx.clock, decision.delayMs)
+    // The backoff (or a slow switch) may have used up some members' budgets.
+    live = keepFitting(ctx, live, ctx.clock.now(), last, n, batchId)
   }
+}
+
+/**
+ * After a failed attempt each member decides alone whether to retry; those that will not are
+ * settled with the failure now. The members that retry share one retry request, so one jitter
+ * draw serves them all (drawn only if someone may retry, as for a lone job).
+ */
+function retrying(ctx: CallContext, live: readonly PendingJob[], res: FailedAttempt, batchSize: number, batchId: number): Retry {
+  const now = ctx.clock.now()
+  let draw = -1
+  const random = (): number => (draw < 0 ? (draw = ctx.random()) : draw)
+  let kept: PendingJob[] | null = null
+  let delayMs = 0
+  for (let i = 0; i < live.length; i++) {
+    const p = live[i]!
+    const decision = decideRetry(
+      { failure: res.failure, retriesDone: p.retries, maxRetries: p.job.max_retries, deadline: p.job.deadline, now, retryAfterMs: res.retryAfterMs },
+      ctx.retry,
+      random,
+    )
+    if (decision.retry) {
+      delayMs = decision.delayMs
+      kept?.push(p)
+      continue
+    }
+    kept ??= live.slice(0, i)
+    fail(ctx, p, res.failure, batchSize, batchId, now)
+  }
+  return new Retry(kept ?? live, delayMs)
+}
+
+type FailedAttempt = Extract<ForecastResult, { kind: 'failed' }>
+
+/** The members of the next attempt and the backoff before it (the same for all of them). */
+class Retry {
+  readonly members: readonly PendingJob[]
+  readonly delayMs: number
+
+  constructor(members: readonly PendingJob[], delayMs: number) {
+    this.members = members
+    this.delayMs = delayMs
+  }
+}
+
+/**
+ * Splits a 200 answer by series id: each member succeeds or fails on its own series. Returns how
+ * many succeeded.
+ */
+function split(ctx: CallContext, carried: Carried, text: string, end: number, batchId: number): number {
+  const { members } = carried
+  const n = members.length
+  const answers = parseForecastAnswer(text, carried.jobs, carried.ids)
+  let valid = 0
+  for (let i = 0; i < n; i++) {
+    const p = members[i]!
+    const values = answers[i]!
+    const upstream_ms = end - p.receivedAt
+    if (values === null) {
+      ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: INVALID_PAYLOAD.reason, attempts: p.attempts, upstream_ms, batch_size: n, batch_id: batchId })
+    } else {
+      valid++
+      ctx.settle(p, { ticket: p.job.ticket, ok: true, values, attempts: p.attempts, upstream_ms, batch_size: n, batch_id: batchId })
+    }
+  }
+  return valid
 }

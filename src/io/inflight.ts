@@ -54,6 +54,13 @@ export class InflightTickets {
     return held
   }
 
+  /** The latest deadline of a held ticket (−Infinity when none is held); O(n), for `close()`. */
+  latestDeadline(): number {
+    let latest = Number.NEGATIVE_INFINITY
+    for (const held of this.#held.values()) if (held.deadline > latest) latest = held.deadline
+    return latest
+  }
+
   /** Removes and returns every held ticket (the thread died, or the host is closing). */
   takeAll(): Map<number, HeldTicket> {
     const all = new Map(this.#held)

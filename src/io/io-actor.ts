@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink'
-import { parentPort, type MessagePort } from 'node:worker_threads'
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { systemClock } from '../clock/clock.js'
 import { nodeEndpoint } from './comlink-node.js'
 import type { IoActorApi, IoActorConfig, IoJobsMessage, IoPortMessage } from './actor-api.js'
@@ -47,7 +47,16 @@ const api: IoActorApi = {
   stats() {
     return engine!.stats()
   },
+  tags() {
+    return engine!.installedModels()
+  },
   async close() {
+    // The host posts its last jobs on the data port just before this call, which comes on
+    // another port: nothing orders the two. A message is queued on its port when it is posted,
+    // so the jobs are there to take now, before the engine stops accepting.
+    if (port !== null && engine !== null) {
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) engine.submit(m.message as IoJobsMessage)
+    }
     await engine?.close()
     port?.close()
     port = null

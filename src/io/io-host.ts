@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink'
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js'
 import type { AdapterConfig } from '../config/types.js'
 import { TsfmError, quote } from '../errors.js'
@@ -21,7 +21,13 @@ import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamReq
  * and a new thread is started — at once the first time, with doubling backoff while it keeps
  * dying within `CRASH_LOOP_WINDOW_MS` of its start (jobs submitted during a backoff fail at
  * once). Nothing waits forever: a ticket whose deadline passes without an outcome is failed
- * here with `deadline_exceeded`, and a late outcome for it is dropped.
+ * here with `deadline_exceeded`, and a late outcome for it is dropped (and counted: `lateDropped`,
+ * `onLate`).
+ *
+ * Closing drains (SPEC §2.3): the jobs of this turn still go to the thread, which sends every
+ * queued job and lets requests in flight finish within their own deadlines; then the thread is
+ * stopped. `close()` always ends: the thread gets until the latest deadline the host holds plus
+ * a margin (capped), then it is terminated and whatever it still held fails.
  */
 
 
@@ -29,8 +35,22 @@ import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamReq
 export const CRASH_LOOP_WINDOW_MS = 5_000
 export const RESTART_BACKOFF_BASE_MS = 100
 export const RESTART_BACKOFF_MAX_MS = 5_000
-/** `close()` waits this long for the thread to answer and flush before terminating it. */
-export const CLOSE_TIMEOUT_MS = 2_000
+/**
+ * After the latest deadline the host holds, the closing thread gets this long to post its last
+ * outcomes and close its sockets. Its requests end before their deadlines (each attempt is cut to
+ * `deadline − postprocess_budget_ms`), so what is left is a turn and a pool destroy; the margin is
+ * for a loaded machine (GC, 2 noisy cores), and is all a thread holding nothing gets.
+ */
+export const CLOSE_MARGIN_MS = 1_000
+/** `close()` never waits longer than this for the thread, whatever deadlines it holds. */
+export const CLOSE_TIMEOUT_MAX_MS = 30_000
+/** A control call bounded by an HTTP timeout (`installedModels`) gets this much more for the hop. */
+export const CALL_MARGIN_MS = 250
+
+/** How long `close()` waits for the thread to drain: to the latest held deadline plus the margin, capped. */
+export function closeTimeoutMs(latestDeadline: number, now: number): number {
+  return Math.min(CLOSE_TIMEOUT_MAX_MS, Math.max(0, latestDeadline - now) + CLOSE_MARGIN_MS)
+}
 /** A thread that has not answered `init` by then is terminated (and restarted). */
 export const START_TIMEOUT_MS = 10_000
 
@@ -42,6 +62,11 @@ export interface UpstreamActorOptions {
   readonly onRecord?: (r: UpstreamRequestRecord) => void
   /** Every finished health probe. */
   readonly onHealth?: (h: UpstreamHealth) => void
+  /**
+   * Called once per outcome that reached the host for a ticket it no longer holds (already failed
+   * at its deadline, or held by a thread that was replaced); the outcome itself is dropped.
+   */
+  readonly onLate?: () => void
   readonly clock?: Clock
   /** Thread deaths and restarts are logged here (one line each); silent when absent. */
   readonly logger?: Logger
@@ -117,6 +142,7 @@ export class UpstreamActor {
   readonly #sink: (o: UpstreamOutcome) => void
   readonly #onRecord: (r: UpstreamRequestRecord) => void
   readonly #onHealth: (h: UpstreamHealth) => void
+  readonly #onLate: () => void
   readonly #clock: Clock
   readonly #log: Logger | null
   readonly #workerFile: string
@@ -134,6 +160,8 @@ export class UpstreamActor {
   #restartTimer: TimerHandle | null = null
   #consecutiveCrashes = 0
   #restarts = 0
+  #lateDropped = 0
+  #closing: Promise<void> | null = null
   #lastHealth: UpstreamHealth
   #lastStats: IoStats | null = null
   /** Why the last thread died (an Error from the thread, or its exit code). */
@@ -146,6 +174,7 @@ export class UpstreamActor {
     this.#sink = opts.sink
     this.#onRecord = opts.onRecord ?? noop
     this.#onHealth = opts.onHealth ?? noop
+    this.#onLate = opts.onLate ?? noop
     this.#clock = opts.clock ?? systemClock
     this.#log = opts.logger ?? null
     this.#workerFile = opts.workerFile ?? distFile('src/io/io-actor.js')
@@ -180,6 +209,11 @@ export class UpstreamActor {
   /** Threads restarted after a death. */
   get restarts(): number {
     return this.#restarts
+  }
+
+  /** Outcomes dropped because the host no longer held their ticket (see `onLate`). */
+  get lateDropped(): number {
+    return this.#lateDropped
   }
 
   /**
@@ -224,18 +258,41 @@ export class UpstreamActor {
     })
   }
 
-  /** Drains: the thread fails what it holds and closes its connections; then it is stopped. */
-  async close(): Promise<void> {
-    if (this.#state === 'closed') return
+  /**
+   * The models tollama has installed (`GET /api/tags`; names as tollama gives them, e.g.
+   * `chronos2:latest`), for a start-up check of the configured models. Null when tollama is
+   * unreachable, times out or answers something unreadable, and when the thread is down or does
+   * not answer. Never rejects; ends within the adapter's `timeout_s` plus CALL_MARGIN_MS.
+   */
+  installedModels(): Promise<string[] | null> {
+    return this.#call((r) => r.tags(), () => null, this.#adapter.timeout_s * 1000 + CALL_MARGIN_MS)
+  }
+
+  /**
+   * Drains, then stops the thread: the jobs of this turn are still sent, queued jobs go upstream at
+   * once, requests in flight finish within their deadlines. Jobs submitted from now on fail at
+   * once with `upstream_unavailable`, as do those of a thread that is not up (restarting). Always
+   * ends, by `closeTimeoutMs` of the latest held deadline. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
+    const up = this.#state === 'ready'
     this.#state = 'closed'
     if (this.#restartTimer !== null) this.#clock.clearTimeout(this.#restartTimer)
     this.#restartTimer = null
     const thread = this.#thread
     if (thread !== null) {
-      this.#flush()
-      await this.#within(thread.remote.close(), CLOSE_TIMEOUT_MS)
-      // The final outcomes travel on the port, not with the reply: give them a turn to land.
-      await new Promise<void>((resolve) => setImmediate(resolve))
+      if (up) {
+        this.#post(thread)
+        await this.#within(thread.remote.close(), closeTimeoutMs(this.#inflight.latestDeadline(), this.#clock.now()))
+        // The last outcomes travel on the data port, not with the reply; they were queued on it
+        // before the reply was sent, so they are there to take now.
+        for (let m = receiveMessageOnPort(thread.port); m !== undefined; m = receiveMessageOnPort(thread.port)) this.#onMessage(m.message as IoPortMessage)
+      }
       this.#thread = null
       thread.port.close()
       await thread.worker.terminate()
@@ -334,7 +391,12 @@ export class UpstreamActor {
       return
     }
     for (const o of m.outcomes) {
-      if (this.#inflight.take(o.ticket) !== undefined) this.#sink(o)
+      if (this.#inflight.take(o.ticket) !== undefined) {
+        this.#sink(o)
+      } else {
+        this.#lateDropped++
+        this.#onLate()
+      }
     }
     for (const r of m.records) this.#onRecord(r)
   }
@@ -355,7 +417,12 @@ export class UpstreamActor {
       for (const o of deferred) this.#sink(o)
     }
     const thread = this.#thread
-    if (this.#outbox.length === 0 || thread === null || this.#state !== 'ready') return
+    if (thread !== null && this.#state === 'ready') this.#post(thread)
+  }
+
+  /** Posts the outbox (the jobs of this turn) to `thread` in one message. */
+  #post(thread: Thread): void {
+    if (this.#outbox.length === 0) return
     const jobs = this.#outbox
     const transfer = this.#transfer
     this.#outbox = []
@@ -387,23 +454,25 @@ export class UpstreamActor {
     }
   }
 
-  /** A comlink call that settles with `fallback()` if the thread is down or dies meanwhile. */
-  #call<T>(fn: (r: Remote) => Promise<T>, fallback: () => T): Promise<T> {
+  /**
+   * A comlink call that settles with `fallback()` if the thread is down or dies meanwhile, or
+   * (with `timeoutMs` > 0) does not answer within `timeoutMs`.
+   */
+  #call<T>(fn: (r: Remote) => Promise<T>, fallback: () => T, timeoutMs = 0): Promise<T> {
     const thread = this.#thread
     if (thread === null || this.#state !== 'ready') return Promise.resolve(fallback())
     return new Promise<T>((resolve) => {
-      const settle = (): void => resolve(fallback())
+      let timer: TimerHandle | null = null
+      const done = (v: T): void => {
+        if (timer !== null) this.#clock.clearTimeout(timer)
+        timer = null
+        this.#waiters.delete(settle)
+        resolve(v)
+      }
+      const settle = (): void => done(fallback())
       this.#waiters.add(settle)
-      fn(thread.remote).then(
-        (v) => {
-          this.#waiters.delete(settle)
-          resolve(v)
-        },
-        () => {
-          this.#waiters.delete(settle)
-          settle()
-        },
-      )
+      if (timeoutMs > 0) timer = this.#clock.setTimeout(settle, timeoutMs, true)
+      fn(thread.remote).then(done, settle)
     })
   }
 

@@ -105,47 +105,87 @@ function timestampList(job: UpstreamJob, n: number): string {
 }
 
 /**
- * The text of `logit(p, eps)` by `p`, for the `eps` of the last job (it is config, so it never
- * changes in practice). Why: turning a full double into its shortest exact text is the costliest
- * step of a request on the I/O thread (~185 µs for 288 logits on a lone request, timed through
- * the daemon), while prices arrive quantised — a feed's ticks, 4 decimals at most in practice —
- * so the same few thousand prices recur in every market and every cycle. A price on the
- * 4-decimal grid (`k / 10 000` exactly, the same double JSON.parse gives for its text) is an index
- * into a table of 10 001 texts; any other price goes through a Map, cleared when it reaches
- * LOGIT_TEXT_MAX entries. The text is exactly `String(logit(p, eps))`
+ * The text of `logit(p, eps)` by `p`, memoised per `eps`. Why: turning a full double into its
+ * shortest exact text is the costliest step of a request on the I/O thread (~185 µs for 288
+ * logits on a lone request, timed through the daemon), while prices arrive quantised — a feed's
+ * ticks, 4 decimals at most in practice — so the same few thousand prices recur in every market
+ * and every cycle. A price on the 4-decimal grid (`k / 10 000` exactly, the same double JSON.parse
+ * gives for its text) is an index into a table of 10 001 texts; any other price goes through a
+ * Map, cleared when it reaches LOGIT_TEXT_MAX entries. The text is exactly `String(logit(p, eps))`
  * (perf/io/wire.bench.ts, "288 four-decimal prices").
+ *
+ * `eps` comes with each request (`transform.eps`), so traffic may mix a few values: one table per
+ * eps, up to LOGIT_TABLES_MAX of them, the least recently used evicted. A single table rebuilt on
+ * every change of eps made alternating traffic slower than no memo at all (perf/io/wire.bench.ts,
+ * "alternating eps").
  */
 const GRID = 10_000
 export const LOGIT_TEXT_MAX = 65_536
-let gridText: string[] = new Array<string>(GRID + 1).fill('')
-let offGridText = new Map<number, string>()
-let textEps = Number.NaN
+export const LOGIT_TABLES_MAX = 4
+
+/** The memoised texts of one eps: the 4-decimal grid by index, other prices by value. */
+class LogitTexts {
+  readonly eps: number
+  readonly grid: string[]
+  readonly offGrid: Map<number, string>
+
+  constructor(eps: number) {
+    this.eps = eps
+    this.grid = new Array<string>(GRID + 1).fill('')
+    this.offGrid = new Map()
+  }
+}
+
+/** Most recently used first; a job's values all use its table, so lookups hit the head. */
+const tables: LogitTexts[] = []
+let tableBuilds = 0
+
+/** Tables built so far (tests: alternating eps must not rebuild). */
+export function logitTableBuilds(): number {
+  return tableBuilds
+}
+
+function tableOf(eps: number): LogitTexts {
+  const head = tables[0]
+  if (head !== undefined && head.eps === eps) return head
+  for (let i = 1; i < tables.length; i++) {
+    const t = tables[i]!
+    if (t.eps !== eps) continue
+    tables.copyWithin(1, 0, i)
+    tables[0] = t
+    return t
+  }
+  const t = new LogitTexts(eps)
+  tableBuilds++
+  if (tables.length >= LOGIT_TABLES_MAX) tables.pop()
+  tables.unshift(t)
+  return t
+}
 
 function logitJson(p: number, eps: number): string {
   const z = logit(p, eps)
   return Number.isFinite(z) ? String(z) : 'null'
 }
 
-/** `logit(p, eps)` as JSON text, memoised (see above). */
-export function logitTextOf(p: number, eps: number): string {
-  if (eps !== textEps) {
-    gridText = new Array<string>(GRID + 1).fill('')
-    offGridText = new Map()
-    textEps = eps
-  }
+function textIn(t: LogitTexts, p: number): string {
   const k = Math.round(p * GRID)
   if (k >= 0 && k <= GRID && k / GRID === p) {
-    let text = gridText[k]!
-    if (text === '') gridText[k] = text = logitJson(p, eps)
+    let text = t.grid[k]!
+    if (text === '') t.grid[k] = text = logitJson(p, t.eps)
     return text
   }
-  let text = offGridText.get(p)
+  let text = t.offGrid.get(p)
   if (text === undefined) {
-    text = logitJson(p, eps)
-    if (offGridText.size >= LOGIT_TEXT_MAX) offGridText.clear()
-    offGridText.set(p, text)
+    text = logitJson(p, t.eps)
+    if (t.offGrid.size >= LOGIT_TEXT_MAX) t.offGrid.clear()
+    t.offGrid.set(p, text)
   }
   return text
+}
+
+/** `logit(p, eps)` as JSON text, memoised (see above). */
+export function logitTextOf(p: number, eps: number): string {
+  return textIn(tableOf(eps), p)
 }
 
 function targetList(job: UpstreamJob): string {
@@ -154,7 +194,8 @@ function targetList(job: UpstreamJob): string {
   if (job.space !== 'logit') return numberList(y, 0, n)
   if (n === 0) return '[]'
   if (parts.length !== n) parts = new Array<string>(n)
-  for (let i = 0; i < n; i++) parts[i] = logitTextOf(y[i]!, job.eps)
+  const texts = tableOf(job.eps)
+  for (let i = 0; i < n; i++) parts[i] = textIn(texts, y[i]!)
   return '[' + parts.join(',') + ']'
 }
 

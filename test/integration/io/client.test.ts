@@ -105,3 +105,36 @@ describe('TollamaClient.forecast', () => {
     expect((await c.forecast('/api/forecast', '{}', 1000, 1 << 20)).kind).toBe('failed')
   })
 })
+
+describe('TollamaClient.tags', () => {
+  it('returns the installed model names as tollama gives them, tags included', async () => {
+    let path = ''
+    const c = await start((req, res) => {
+      path = req.url ?? ''
+      json(res, 200, JSON.stringify({ models: [{ name: 'chronos2:latest', size: 1 }, { name: 'mock' }, { model: 'nameless' }] }))
+    })
+    expect(await c.tags(1000)).toEqual(['chronos2:latest', 'mock'])
+    expect(path).toBe('/api/tags')
+  })
+
+  it('answers null for anything but a 200 with a models list', async () => {
+    const answers: [number, string][] = [
+      [200, '<html>tollama</html>'],
+      [200, '{"models":{"name":"mock"}}'],
+      [200, '[]'],
+      [404, '{"detail":"Not Found"}'],
+      [500, '{"models":[{"name":"mock"}]}'],
+    ]
+    let i = 0
+    const c = await start((_req, res) => {
+      const [status, body] = answers[i++]!
+      json(res, status, body)
+    })
+    for (let k = 0; k < answers.length; k++) expect(await c.tags(1000)).toBeNull()
+  })
+
+  it('answers null when tollama does not answer in time', async () => {
+    const c = await start(() => undefined)
+    expect(await c.tags(100)).toBeNull()
+  })
+})

@@ -88,6 +88,15 @@ export class Harness {
   }
 }
 
+/** Resolves once `cond()` holds (polled every few ms); rejects after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 /** The failure reason (or `ok`) and attempts of an arrival. */
 export function verdict(a: Arrival): { reason: string; attempts: number } {
   return { reason: a.outcome.ok ? 'ok' : a.outcome.reason, attempts: a.outcome.attempts }

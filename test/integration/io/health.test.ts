@@ -1,10 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import type { UpstreamHealth } from '../../../src/io/types.js'
-import { Harness } from './harness.js'
+import { Harness, until } from './harness.js'
 import { startProxy, type Proxy } from './proxy.js'
 
-/** Health probes (`GET /api/version`), warm-up forecasts and the upstream bearer token. */
+/**
+ * Health probes (`GET /api/version`), installed models (`GET /api/tags`), warm-up forecasts and
+ * the upstream bearer token.
+ */
+
+const SILENT = fileURLToPath(new URL('../../fixtures/io/silent-actor.mjs', import.meta.url))
 
 let sim: Simulator | null = null
 let proxy: Proxy | null = null
@@ -18,14 +24,6 @@ afterEach(async () => {
   proxy = null
   sim = null
 })
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 describe('health', () => {
   it('probes GET /api/version on demand', async () => {
@@ -58,6 +56,39 @@ describe('health', () => {
     await until(() => seen.length >= 3)
     expect(seen.every((x) => x.ok)).toBe(true)
     expect(seen[2]!.checked_at).toBeGreaterThan(seen[0]!.checked_at)
+  })
+})
+
+describe('installed models', () => {
+  it('lists the models tollama has installed (GET /api/tags)', async () => {
+    sim = await startSimulator({ port: 0, models: ['mock'] })
+    h = await Harness.start(sim.url)
+    expect(await h.actor.installedModels()).toEqual(['mock'])
+    expect(sim.stats().byRoute['GET /api/tags']).toBe(1)
+  })
+
+  it('answers null when nothing listens', async () => {
+    sim = await startSimulator({ port: 0 })
+    const url = sim.url
+    await sim.close()
+    sim = null
+    h = await Harness.start(url)
+    expect(await h.actor.installedModels()).toBeNull()
+  })
+
+  it('answers null, within the adapter timeout, when the thread does not answer', async () => {
+    h = await Harness.start('http://127.0.0.1:9', { timeout_s: 0.2 }, { workerFile: SILENT })
+    const start = Date.now()
+    expect(await h.actor.installedModels()).toBeNull()
+    // 0.2 s + CALL_MARGIN_MS; the bound here only tells "ended" from "hung" (a generous 10×).
+    expect(Date.now() - start).toBeLessThan(5000)
+  })
+
+  it('answers null after close', async () => {
+    sim = await startSimulator({ port: 0, models: ['mock'] })
+    h = await Harness.start(sim.url)
+    await h.close()
+    expect(await h.actor.installedModels()).toBeNull()
   })
 })
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
-import { Harness } from './harness.js'
+import { Harness, until } from './harness.js'
 
 /** Connection reuse and the caps of SPEC §7 (`max_connections`, `max_keepalive_connections`). */
 
@@ -13,14 +13,6 @@ afterEach(async () => {
   h = null
   sim = null
 })
-
-async function until(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 describe('keep-alive', () => {
   it('reuses one connection for 1 000 sequential jobs', async () => {
@@ -51,7 +43,7 @@ describe('keep-alive', () => {
     const out = await h.wait(h.submit(...Array.from({ length: 10 }, () => ({}))))
     expect(out.every((a) => a.outcome.ok)).toBe(true)
     expect(sim.stats().connections).toBe(10)
-    await until(() => sim!.stats().openConnections === 2)
+    await until(() => sim!.stats().openConnections === 2, 3000)
     // The kept ones still serve: a new burst of two needs no new connection.
     sim.resetStats()
     await h.wait(h.submit({}, {}))

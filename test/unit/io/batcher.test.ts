@@ -102,15 +102,17 @@ describe('Batcher', () => {
     expect(clock.pending).toBe(0)
   })
 
-  it('hands back every waiting job on takeAll and cancels the windows', () => {
+  it('sends every waiting group at once on flushAll and cancels the windows', () => {
     const { clock, flushed, add, batcher } = setup()
     const a = add()
     const b = add({ model: 'x' })
-    expect(batcher.takeAll().map((p) => p.job.ticket)).toEqual([a, b])
+    const c = add()
+    batcher.flushAll()
+    expect(flushed).toEqual([[a, c], [b]])
     expect(clock.pending).toBe(0)
-    clock.advance(10)
-    expect(flushed).toEqual([])
     expect(batcher.pending).toBe(0)
+    clock.advance(10)
+    expect(flushed).toEqual([[a, c], [b]])
   })
 
   it('rejects a negative window and a max below 1', () => {

@@ -20,6 +20,17 @@ describe('InflightTickets', () => {
     expect(table.size).toBe(0)
   })
 
+  it('gives the latest deadline it holds, and −Infinity when it holds none', () => {
+    const { table, T0 } = setup()
+    expect(table.latestDeadline()).toBe(Number.NEGATIVE_INFINITY)
+    table.add(1, T0 + 300, T0)
+    table.add(2, T0 + 900, T0)
+    table.add(3, T0 + 100, T0)
+    expect(table.latestDeadline()).toBe(T0 + 900)
+    table.take(2)
+    expect(table.latestDeadline()).toBe(T0 + 300)
+  })
+
   it('does not expire an answered ticket', () => {
     const { clock, table, expired, T0 } = setup()
     table.add(1, T0 + 100, T0)

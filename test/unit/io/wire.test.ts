@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assignSeriesIds, attemptBody, buildForecastBody, LOGIT_TEXT_MAX, logitTextOf } from '../../../src/io/wire.js'
+import { assignSeriesIds, attemptBody, buildForecastBody, LOGIT_TABLES_MAX, LOGIT_TEXT_MAX, logitTableBuilds, logitTextOf } from '../../../src/io/wire.js'
 import { logit, logitSeries } from '../../../workers/transforms.js'
 import { AS_OF_MS, STEP_5M, makeJob } from '../../helpers/upstream-jobs.js'
 
@@ -184,6 +184,42 @@ describe('logitTextOf', () => {
     expect(logitTextOf(0, 1e-3)).toBe(exact(0, 1e-3))
     expect(logitTextOf(0.1234567, 1e-6)).toBe(exact(0.1234567, 1e-6))
     expect(logitTextOf(0.1234567, 1e-3)).toBe(exact(0.1234567, 1e-3))
+  })
+
+  it('keeps a table per eps, so alternating eps does not rebuild them', () => {
+    logitTextOf(0.5, 1e-6)
+    logitTextOf(0.5, 1e-4)
+    const builds = logitTableBuilds()
+    for (let i = 0; i < 100; i++) {
+      expect(logitTextOf(0.25, 1e-6)).toBe(exact(0.25, 1e-6))
+      expect(logitTextOf(0.25, 1e-4)).toBe(exact(0.25, 1e-4))
+    }
+    // Bodies of mixed-eps jobs use the same tables.
+    wire([makeJob({ eps: 1e-6 }), makeJob({ eps: 1e-4 }), makeJob({ eps: 1e-6 })])
+    expect(logitTableBuilds()).toBe(builds)
+  })
+
+  it('keeps at most LOGIT_TABLES_MAX tables, evicting the least recently used', () => {
+    const eps = Array.from({ length: LOGIT_TABLES_MAX + 1 }, (_, i) => 1e-3 / (i + 2))
+    for (const e of eps.slice(0, LOGIT_TABLES_MAX)) logitTextOf(0.5, e)
+    logitTextOf(0.5, eps[0]!)
+    const builds = logitTableBuilds()
+    // A new eps evicts the least recently used table (eps[1]), not the one just used (eps[0]).
+    logitTextOf(0.5, eps[LOGIT_TABLES_MAX]!)
+    logitTextOf(0.5, eps[0]!)
+    expect(logitTableBuilds()).toBe(builds + 1)
+    expect(logitTextOf(0.5, eps[1]!)).toBe(exact(0.5, eps[1]!))
+    expect(logitTableBuilds()).toBe(builds + 2)
+  })
+
+  it('never mixes the texts of different eps, on or off the grid (property)', () => {
+    const price = fc.oneof(fc.integer({ min: 0, max: 10_000 }).map((k) => k / 10_000), fc.double({ min: 0, max: 1, noNaN: true }))
+    fc.assert(
+      fc.property(fc.array(fc.tuple(price, fc.constantFrom(1e-6, 1e-4, 1e-3, 1e-2, 5e-3)), { minLength: 1, maxLength: 40 }), (calls) => {
+        for (const [p, eps] of calls) expect(logitTextOf(p, eps)).toBe(exact(p, eps))
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('stays exact past its bound on prices off the 4-decimal grid', () => {
