@@ -8,6 +8,7 @@ import type { UpstreamHealth } from './io/types.js'
 import { UpstreamActor } from './io/io-host.js'
 import { silentLogger, type Logger } from './log.js'
 import { Metrics } from './metrics/metrics.js'
+import { checkModels } from './models-check.js'
 import { defaultsFromConfig, validateForecastRequest, validateForecastRequestAt } from './request/validate.js'
 import type { ForecastRequest, RequestDefaults } from './request/types.js'
 import type { ForecastResponse } from './response.js'
@@ -32,6 +33,11 @@ export interface RunnerOptions {
   /** Tests and simulations inject a manual clock. */
   readonly clock?: Clock
   readonly random?: () => number
+  /**
+   * At start, ask tollama which models are installed (`GET /api/tags`, in the background) and log
+   * a warning for each configured model that is missing (default true).
+   */
+  readonly checkModels?: boolean
 }
 
 export interface ForecastOptions {
@@ -110,6 +116,7 @@ export class Runner {
         sink: (outcome) => sup?.onUpstream(outcome),
         onRecord: (rec) => sup?.onUpstreamRecord(rec),
         onHealth: (h: UpstreamHealth) => (sup === null ? (earlyHealth = h) : sup.onHealth(h)),
+        onLate: () => sup?.onLateUpstream(),
         logger: log,
       })
     } catch (e) {
@@ -126,6 +133,7 @@ export class Runner {
       ...(opts.random === undefined ? {} : { random: opts.random }),
     })
     if (earlyHealth !== null) sup.onHealth(earlyHealth)
+    if (opts.checkModels ?? true) void checkModels(config.adapter, () => upstream.installedModels(), log)
     return new Runner(config, clock, metrics, sup, pool, upstream)
   }
 

@@ -23,6 +23,7 @@ import { MarketTable } from './market.js'
 import { TICK_MSG, type SupervisorMsg } from './messages.js'
 import { ModeMachine, type ModeTransition } from './mode.js'
 import type { BandResult, MathPort, UpstreamPort } from './ports.js'
+import { RecentIds } from './recent-ids.js'
 import { RoutingPolicy } from './routing.js'
 import type { RunnerState } from './state.js'
 import { TimerHeap } from './timer-heap.js'
@@ -121,8 +122,8 @@ export class Supervisor {
   #drained: (() => void) | null = null
   #tick: ReturnType<Clock['setTimeout']> | null = null
   #upstreamEwma = 0
-  /** batch_id of the last failed upstream outcome counted by the breaker (0 = none). */
-  #lastFailedBatch = 0
+  /** Failed multiplexed requests already counted once toward consecutive breaker failures. */
+  readonly #failedBatches = new RecentIds(64)
   /** The flight the message being handled works on: what `#rescue` answers if the handler throws. */
   #active: Flight | null = null
 
@@ -484,10 +485,11 @@ export class Supervisor {
         this.#breaker.release(permit)
         this.#recordMode(flight, false)
       } else {
-        // The members of one failed multiplexed request arrive together: count that request once
-        // toward the breaker's consecutive failures (each member still counts in its rate window).
-        const sameRequest = outcome.batch_id !== 0 && outcome.batch_id === this.#lastFailedBatch
-        this.#lastFailedBatch = outcome.batch_id
+        // Count one failed multiplexed request once toward the breaker's consecutive failures
+        // (each member still counts in its rate window). Its members may fail at different
+        // times (each keeps its own retry allowance), so the request is remembered by id, not
+        // only as the last one seen.
+        const sameRequest = outcome.batch_id !== 0 && !this.#failedBatches.add(outcome.batch_id)
         this.#breaker.failure(permit, sameRequest)
         this.#recordMode(flight, false)
       }

@@ -252,6 +252,18 @@ describe('Supervisor pipeline', () => {
     expect(h.sup.breakerState).toBe('open')
   })
 
+  it('counts each failed multiplexed request once even when its members fail interleaved with another request', () => {
+    const h = harness()
+    const a = new Answers()
+    // eight members, below the rate rule's ten outcomes: only the consecutive rule can open it
+    for (let i = 0; i < 8; i++) h.sup.submit(h.request(marketBody(`m-${i}`)), a)
+    const jobs = h.upstream.pending
+    // members of request 1 (even) and request 2 (odd) fail in turn: two failed requests
+    jobs.forEach((job, i) => h.upstream.fail(job, 'upstream_http_503', i % 2 === 0 ? 101 : 102))
+    expect(h.sup.state().breaker.consecutive_failures).toBe(2)
+    expect(h.sup.breakerState).toBe('closed')
+  })
+
   it('answers an aborted request with TSFM_ABORTED and lets the shared flight go on', () => {
     const h = harness()
     const a = new Answers()
