@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify'
 import { systemClock, type Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
-import { TsfmError, isTsfmError } from '../errors.js'
+import { TsfmError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { validateCycleRequest, cycleLimitsFromConfig } from '../request/cycle.js'
 import { defaultsFromConfig, validateForecastRequest } from '../request/validate.js'
@@ -9,11 +9,14 @@ import type { ForecastResponse } from '../response.js'
 import type { Runner } from '../runner.js'
 import type { CycleItem } from '../supervisor/cycle.js'
 import { TokenAuth } from './auth.js'
+import { sendError, toTsfmError } from './error-reply.js'
 import { jsonBodyParser, type StringBodyParser } from './json-body.js'
 import { RateLimiter } from './rate-limit.js'
 import { ForecastJson, type Serializer } from './forecast-json.js'
 import { ReplyBatch } from './reply-batch.js'
 import { cycleResponseSchema, errorResponseSchema, forecastHeadSchema, forecastMetaSchema, forecastResponseSchema } from './schemas.js'
+
+export { toTsfmError } from './error-reply.js'
 
 export interface ServerOptions {
   readonly runner: Runner
@@ -221,36 +224,6 @@ function routePath(req: FastifyRequest): string {
 function wantsNdjson(req: FastifyRequest): boolean {
   const accept = req.headers.accept
   return typeof accept === 'string' && accept.includes('application/x-ndjson')
-}
-
-function sendError(reply: FastifyReply, e: TsfmError): FastifyReply {
-  return reply.code(e.status).type('application/json').send(e.toBody())
-}
-
-/** Map fastify's and Node's errors to the catalogue; anything unknown is an internal error. */
-export function toTsfmError(err: FastifyError | TsfmError | Error): TsfmError {
-  if (isTsfmError(err)) return err
-  const code = (err as FastifyError).code
-  switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new TsfmError('TSFM_BODY_TOO_LARGE', 'the request body is larger than the limit (server.body_limit_bytes)')
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new TsfmError('TSFM_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json')
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new TsfmError('TSFM_INVALID_JSON', 'the request body is empty; a JSON object is required')
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new TsfmError('TSFM_INVALID_JSON', 'the request body length does not match Content-Length')
-  }
-  const status = (err as FastifyError).statusCode
-  if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    const forbidden = /prototype/i.test(err.message)
-    return new TsfmError(
-      'TSFM_INVALID_JSON',
-      forbidden ? 'the request body contains a forbidden key (__proto__ or constructor.prototype)' : 'the request body is not valid JSON',
-    )
-  }
-  if (typeof status === 'number' && status >= 400 && status < 500) return new TsfmError('TSFM_INVALID_JSON', 'the request could not be read')
-  return new TsfmError('TSFM_INTERNAL', 'internal error')
 }
 
 /** `Accept: application/x-ndjson`: one line per market as it completes, then a summary line. */
