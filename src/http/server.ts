@@ -1,20 +1,20 @@
-import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { LogController, type FastifyError, type FastifyRequest } from 'fastify'
 import { systemClock, type Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
 import { TsfmError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { validateCycleRequest, cycleLimitsFromConfig } from '../request/cycle.js'
-import { defaultsFromConfig, validateForecastRequest } from '../request/validate.js'
-import type { ForecastResponse } from '../response.js'
+import { cycleLimitsFromConfig } from '../request/cycle.js'
+import { defaultsFromConfig } from '../request/validate.js'
 import type { Runner } from '../runner.js'
-import type { CycleItem } from '../supervisor/cycle.js'
+import { Admission } from './admission.js'
 import { TokenAuth } from './auth.js'
+import { CycleRoute } from './cycle-route.js'
 import { sendError, toTsfmError } from './error-reply.js'
+import { ForecastRoute } from './forecast-route.js'
 import { jsonBodyParser, type StringBodyParser } from './json-body.js'
 import { RateLimiter } from './rate-limit.js'
-import { ForecastJson, type Serializer } from './forecast-json.js'
 import { ReplyBatch } from './reply-batch.js'
-import { cycleResponseSchema, errorResponseSchema, forecastHeadSchema, forecastMetaSchema, forecastResponseSchema } from './schemas.js'
+import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema } from './schemas.js'
 
 export { toTsfmError } from './error-reply.js'
 
@@ -24,8 +24,6 @@ export interface ServerOptions {
   readonly logger: Logger
   readonly clock?: Clock
 }
-
-const JSON_UTF8 = 'application/json; charset=utf-8'
 
 /** Routes exempt from auth, rate limits and admission control (SPEC §2.3). */
 const HEALTH = new Set(['/health/live', '/health/ready', '/health/startup'])
@@ -76,24 +74,20 @@ export async function buildServer(opts: ServerOptions) {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastifyJson))
 
   const defaults = defaultsFromConfig(config)
-  const cycleLimits = cycleLimitsFromConfig(config)
   const auth = server.api_token === null ? null : new TokenAuth(server.api_token)
   const limiter = server.rate_limit.enabled ? new RateLimiter(server.rate_limit, clock) : null
   const metrics = runner.metrics
-  let inBuilding = 0
-  const admissionLimit = server.admission_limit
-  // Declared, so fastify sets it in the Request constructor and every request keeps one shape.
-  app.decorateRequest('counted', false)
+  const admission = new Admission(server.admission_limit)
 
   app.addHook('onRequest', (req, reply, done) => {
     const path = routePath(req)
     if (HEALTH.has(path)) return done()
-    if (inBuilding >= admissionLimit) {
+    if (admission.full) {
       reply.header('retry-after', '1')
-      return sendError(reply, new TsfmError('TSFM_OVERLOADED', `more than ${admissionLimit} requests in progress; retry shortly`))
+      return sendError(reply, new TsfmError('TSFM_OVERLOADED', `more than ${admission.limit} requests in progress; retry shortly`))
     }
-    inBuilding++
-    req.counted = true
+    // Counted from here until its response closes, whatever happens next (./admission.ts).
+    admission.admit(req.raw, reply.raw)
     let identity = `ip:${req.ip}`
     if (auth !== null) {
       const token = TokenAuth.presented(req.headers.authorization, req.headers['x-api-key'])
@@ -127,7 +121,6 @@ export async function buildServer(opts: ServerOptions) {
   })
 
   app.addHook('onResponse', (req, reply, done) => {
-    if (req.counted) inBuilding--
     if (reply.statusCode !== 200 && routePath(req).startsWith('/tsfm/')) metrics.request(reply.statusCode, 'none')
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request')
@@ -152,42 +145,13 @@ export async function buildServer(opts: ServerOptions) {
 
   const errorSchemas = { 400: errorResponseSchema, 401: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema, 429: errorResponseSchema, 503: errorResponseSchema }
 
-  // The answer is written by ForecastJson (cache hits reuse their body's text), compiled on the
-  // first request by fastify's serializer compiler from the two halves of the 200 schema, and
-  // sent with the rest of the turn's answers (./reply-batch.ts). The handler returns nothing:
-  // it sends the answer itself; what it throws goes to the error handler.
-  let forecastJson: ForecastJson | null = null
-  const answers = new ReplyBatch()
-  app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req, reply): void => {
-    const v = validateForecastRequest(req.body, defaults)
-    if (!v.ok) throw v.error
-    const json = (forecastJson ??= new ForecastJson(
-      reply.compileSerializationSchema(forecastHeadSchema, '200') as Serializer,
-      reply.compileSerializationSchema(forecastMetaSchema, '200') as Serializer,
-    ))
-    // A string with a JSON content type is sent as it is (an error answer sets its own type).
-    reply.header('content-type', JSON_UTF8)
-    runner.forecastValidated(v.value).then(
-      (answer) => answers.send(reply, json.stringify(answer)),
-      (e: unknown) => reply.send(e),
-    )
-  })
+  // Both handlers answer through their route's per-request object and return nothing; what they
+  // throw (a 400) goes to the error handler.
+  const forecast = new ForecastRoute(runner, admission, new ReplyBatch(), defaults, logger)
+  app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req, reply): void => forecast.handle(req.body, reply))
 
-  app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, async (req, reply) => {
-    const v = validateCycleRequest(req.body, defaults, cycleLimits)
-    if (!v.ok) throw v.error
-    const { requests, budget_ms } = v.value
-    if (wantsNdjson(req)) return streamCycle(runner, requests, budget_ms, reply, () => {
-      if (req.counted) {
-        req.counted = false
-        inBuilding--
-      }
-    })
-    const run = runner.cycleValidated(requests, { budgetMs: budget_ms, order: 'priority' })
-    const results = new Array<ForecastResponse>(requests.length)
-    for await (const item of run) results[item.index] = item.response
-    return { results, summary: run.summary }
-  })
+  const cycle = new CycleRoute(runner, admission, defaults, cycleLimitsFromConfig(config), logger)
+  app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, (req, reply): void => cycle.handle(req, reply))
 
   app.get('/metrics', async (_req, reply) => {
     const text = await metrics.render()
@@ -207,51 +171,11 @@ export async function buildServer(opts: ServerOptions) {
   return app
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Counted against the admission limit (health probes are not). */
-    counted: boolean
-  }
-}
-
 function routePath(req: FastifyRequest): string {
   const url = req.url
   const q = url.indexOf('?')
   const path = q < 0 ? url : url.slice(0, q)
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
-}
-
-function wantsNdjson(req: FastifyRequest): boolean {
-  const accept = req.headers.accept
-  return typeof accept === 'string' && accept.includes('application/x-ndjson')
-}
-
-/** `Accept: application/x-ndjson`: one line per market as it completes, then a summary line. */
-async function streamCycle(
-  runner: Runner,
-  requests: Parameters<Runner['cycleValidated']>[0],
-  budgetMs: number,
-  reply: FastifyReply,
-  release: () => void,
-): Promise<void> {
-  reply.hijack()
-  const raw = reply.raw
-  raw.on('close', release)
-  raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
-  const run = runner.cycleValidated(requests, { budgetMs, order: 'completion' })
-  try {
-    for await (const item of run) {
-      if (!raw.destroyed) raw.write(resultLine(item))
-    }
-    if (!raw.destroyed) raw.end(`${JSON.stringify({ type: 'summary', summary: run.summary })}\n`)
-  } catch (e) {
-    // The runner closed mid-cycle: end the stream with an error line rather than hang.
-    if (!raw.destroyed) raw.end(`${JSON.stringify({ type: 'error', error: toTsfmError(e as Error).toBody().error })}\n`)
-  }
-}
-
-function resultLine(item: CycleItem): string {
-  return `{"type":"result","index":${item.index},"result":${JSON.stringify(item.response)}}\n`
 }
 
 export type TsfmServer = Awaited<ReturnType<typeof buildServer>>
