@@ -84,6 +84,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'server.port': 'listen port (0 = any free port)',
   'server.api_token': 'token clients must send (`Authorization: Bearer` or `X-API-Key`); null = no auth',
   'server.body_limit_bytes': 'larger bodies → 413',
+  'server.headers_timeout_ms': 'a client must send its request headers within this long, else 408 and the connection is closed (0 = no limit)',
+  'server.request_timeout_ms': 'a client must send its whole request (headers and body) within this long, else 408 and the connection is closed (0 = no limit); at least `headers_timeout_ms`',
   'server.admission_limit': 'requests in progress at most; beyond → 503 with Retry-After',
   'server.drain_timeout_ms': 'SIGTERM/SIGINT: exit after this long even if requests remain',
   'server.cycle_max_requests': 'markets per `/tsfm/cycle` at most',

@@ -314,6 +314,8 @@ export const SCHEMA: Schema<TsfmConfig> = {
     port: num({ min: 0, max: 65_535, integer: true }),
     api_token: token(),
     body_limit_bytes: positiveInt(),
+    headers_timeout_ms: nonNegativeInt(),
+    request_timeout_ms: nonNegativeInt(),
     admission_limit: positiveInt(),
     drain_timeout_ms: nonNegative(),
     cycle_max_requests: positiveInt(),

@@ -146,6 +146,10 @@ export interface ServerConfig {
   /** Inbound token (`TSFM_API_TOKEN`); null = no auth. */
   readonly api_token: string | null
   readonly body_limit_bytes: number
+  /** A client sends its request headers within this long, else 408 (0 = no limit). */
+  readonly headers_timeout_ms: number
+  /** A client sends its whole request (headers and body) within this long, else 408 (0 = no limit). */
+  readonly request_timeout_ms: number
   /** Requests in the building at most; beyond → 503 with Retry-After. */
   readonly admission_limit: number
   readonly drain_timeout_ms: number

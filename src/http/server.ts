@@ -12,6 +12,7 @@ import { CycleRoute } from './cycle-route.js'
 import { sendError, toTsfmError } from './error-reply.js'
 import { ForecastRoute } from './forecast-route.js'
 import { jsonBodyParser, type StringBodyParser } from './json-body.js'
+import { createNodeServer } from './node-server.js'
 import { RateLimiter } from './rate-limit.js'
 import { ReplyBatch } from './reply-batch.js'
 import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema } from './schemas.js'
@@ -62,7 +63,8 @@ export async function buildServer(opts: ServerOptions) {
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: 72_000,
+    // Node's limits on slow clients, and how often it enforces them (./node-server.ts).
+    serverFactory: (handler) => createNodeServer(handler, server),
     routerOptions: { ignoreTrailingSlash: true },
   })
 
