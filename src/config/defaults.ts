@@ -92,6 +92,9 @@ export const DEFAULTS: TsfmConfig = {
     // stalled upload gives its slot back within 15 s (Node's default is 300 s; fastify's, none).
     request_timeout_ms: 15_000,
     admission_limit: 2048,
+    // Load balancers that probe `/health/ready` every second notice within this; raise it to
+    // probe interval × failures needed when yours probes less often.
+    drain_delay_ms: 1000,
     drain_timeout_ms: 10_000,
     cycle_max_requests: 2000,
     cycle_default_budget_ms: 60_000,

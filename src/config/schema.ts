@@ -317,6 +317,7 @@ export const SCHEMA: Schema<TsfmConfig> = {
     headers_timeout_ms: nonNegativeInt(),
     request_timeout_ms: nonNegativeInt(),
     admission_limit: positiveInt(),
+    drain_delay_ms: nonNegative(),
     drain_timeout_ms: nonNegative(),
     cycle_max_requests: positiveInt(),
     cycle_default_budget_ms: positive(),

@@ -152,6 +152,8 @@ export interface ServerConfig {
   readonly request_timeout_ms: number
   /** Requests in the building at most; beyond → 503 with Retry-After. */
   readonly admission_limit: number
+  /** SIGTERM/SIGINT: keep serving (ready = 503 draining) this long before the listener closes. */
+  readonly drain_delay_ms: number
   readonly drain_timeout_ms: number
   readonly cycle_max_requests: number
   readonly cycle_default_budget_ms: number

@@ -32,6 +32,8 @@ const CROSS_RULES: readonly CrossRule[] = [
     relation: 'at most',
     holds: (a, b) => a === 0 || b === 0 || a <= b,
   },
+  // The drain delay is part of the drain timeout; a delay as long would end every drain in a timeout.
+  { path: 'tsfm.server.drain_delay_ms', other: 'tsfm.server.drain_timeout_ms', relation: 'less than', holds: (a, b) => a === 0 || a < b },
   // Hysteresis (SPEC §5): a mode left at the rate that entered it would flap on every window.
   {
     path: 'tsfm.degradation.degraded_exit_failure_rate',

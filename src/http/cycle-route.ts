@@ -7,6 +7,7 @@ import type { CycleRun, Runner } from '../runner.js'
 import type { CycleItem } from '../supervisor/cycle.js'
 import type { Admission, CloseWatcher } from './admission.js'
 import { sendError, toTsfmError } from './error-reply.js'
+import type { ServerLifecycle } from './lifecycle.js'
 
 /** `POST /tsfm/cycle` (SPEC §2.2): one JSON document, or NDJSON lines as markets complete. */
 export class CycleRoute {
@@ -15,6 +16,7 @@ export class CycleRoute {
     readonly admission: Admission,
     readonly defaults: RequestDefaults,
     readonly limits: CycleLimits,
+    readonly lifecycle: ServerLifecycle,
     readonly logger: Logger,
   ) {}
 
@@ -24,7 +26,7 @@ export class CycleRoute {
     if (!v.ok) throw v.error
     const { requests, budget_ms } = v.value
     const ndjson = wantsNdjson(req)
-    const cycle = new CycleReply(reply, this.logger)
+    const cycle = new CycleReply(reply, this.lifecycle, this.logger)
     // The client left while its body was read: no cycle for nobody.
     if (!this.admission.watch(reply.raw, cycle)) return
     const run = this.runner.cycleValidated(requests, { budgetMs: budget_ms, order: ndjson ? 'completion' : 'priority' })
@@ -51,6 +53,7 @@ export class CycleReply implements CloseWatcher {
 
   constructor(
     readonly reply: FastifyReply,
+    readonly lifecycle: ServerLifecycle,
     readonly logger: Logger,
   ) {}
 
@@ -83,6 +86,8 @@ export class CycleReply implements CloseWatcher {
     const raw = reply.raw
     try {
       reply.hijack()
+      // Hijacked, so the server's onSend hook does not see it: end the connection here too.
+      if (this.lifecycle.phase === 'closing') raw.setHeader('connection', 'close')
       raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
       for await (const item of run) {
         if (!this.#gone) raw.write(resultLine(item))

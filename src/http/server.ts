@@ -1,4 +1,5 @@
-import Fastify, { LogController, type FastifyError, type FastifyRequest } from 'fastify'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { systemClock, type Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
 import { TsfmError } from '../errors.js'
@@ -12,6 +13,7 @@ import { CycleRoute } from './cycle-route.js'
 import { sendError, toTsfmError } from './error-reply.js'
 import { ForecastRoute } from './forecast-route.js'
 import { jsonBodyParser, type StringBodyParser } from './json-body.js'
+import { ServerLifecycle } from './lifecycle.js'
 import { createNodeServer } from './node-server.js'
 import { RateLimiter } from './rate-limit.js'
 import { ReplyBatch } from './reply-batch.js'
@@ -42,11 +44,13 @@ const ROUTES: Readonly<Record<string, string>> = {
 /**
  * The HTTP daemon (SPEC §2): fastify for body limits, content-type handling, prototype-poisoning
  * protection, compiled response serialisation and graceful close. Protection runs in one
- * `onRequest` hook, cheapest first: admission (503), auth (401), rate limit (429) — before the
- * body is even read. Every error answer carries FastAPI's `detail` and our `error` object, and
- * never a stack trace, an internal URL or upstream error text.
+ * `onRequest` hook, cheapest first: shutting down (503), admission (503), auth (401), rate limit
+ * (429) — before the body is even read. Every error answer carries FastAPI's `detail` and our
+ * `error` object, and never a stack trace, an internal URL or upstream error text.
+ *
+ * `server.lifecycle` is the graceful stop (./lifecycle.ts), driven by the daemon's signals.
  */
-export async function buildServer(opts: ServerOptions) {
+export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
   const { runner, config, logger } = opts
   const clock = opts.clock ?? systemClock
   const server = config.server
@@ -61,7 +65,8 @@ export async function buildServer(opts: ServerOptions) {
     bodyLimit: server.body_limit_bytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered by our onRequest hook, in our error shape.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Node's limits on slow clients, and how often it enforces them (./node-server.ts).
     serverFactory: (handler) => createNodeServer(handler, server),
@@ -80,10 +85,15 @@ export async function buildServer(opts: ServerOptions) {
   const limiter = server.rate_limit.enabled ? new RateLimiter(server.rate_limit, clock) : null
   const metrics = runner.metrics
   const admission = new Admission(server.admission_limit)
+  const lifecycle = new ServerLifecycle(app.server, admission, () => app.close())
+  app.decorate('lifecycle', lifecycle)
 
   app.addHook('onRequest', (req, reply, done) => {
     const path = routePath(req)
     if (HEALTH.has(path)) return done()
+    if (lifecycle.phase === 'closing') {
+      return sendError(reply, new TsfmError('TSFM_SHUTTING_DOWN', 'the daemon is shutting down; retry on another instance'))
+    }
     if (admission.full) {
       reply.header('retry-after', '1')
       return sendError(reply, new TsfmError('TSFM_OVERLOADED', `more than ${admission.limit} requests in progress; retry shortly`))
@@ -111,14 +121,13 @@ export async function buildServer(opts: ServerOptions) {
 
   // While closing, answers end their keep-alive connection; otherwise a client's idle keep-alive
   // socket would hold `server.close()` open until keepAliveTimeout (seen in the drain test).
-  let closing = false
   app.addHook('preClose', (done) => {
-    closing = true
+    lifecycle.phase = 'closing'
     app.server.closeIdleConnections()
     done()
   })
   app.addHook('onSend', (_req, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close')
+    if (lifecycle.phase === 'closing') reply.header('connection', 'close')
     done(null, payload)
   })
 
@@ -152,7 +161,7 @@ export async function buildServer(opts: ServerOptions) {
   const forecast = new ForecastRoute(runner, admission, new ReplyBatch(), defaults, logger)
   app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req, reply): void => forecast.handle(req.body, reply))
 
-  const cycle = new CycleRoute(runner, admission, defaults, cycleLimitsFromConfig(config), logger)
+  const cycle = new CycleRoute(runner, admission, defaults, cycleLimitsFromConfig(config), lifecycle, logger)
   app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, (req, reply): void => cycle.handle(req, reply))
 
   app.get('/metrics', async (_req, reply) => {
@@ -165,12 +174,14 @@ export async function buildServer(opts: ServerOptions) {
   app.get('/health/live', (_req, reply) => reply.send({ status: 'ok' }))
   app.get('/health/startup', (_req, reply) => reply.send({ status: 'started' }))
   app.get('/health/ready', (_req, reply) => {
+    // Draining: still serving, but load balancers should stop sending (SPEC §2.3).
+    if (lifecycle.phase !== 'serving') return reply.code(503).send({ status: 'draining' })
     if (runner.ready) return reply.send({ status: 'ready' })
     return reply.code(503).send({ status: 'not_ready' })
   })
 
   await app.ready()
-  return app
+  return app as unknown as TsfmServer
 }
 
 function routePath(req: FastifyRequest): string {
@@ -180,4 +191,5 @@ function routePath(req: FastifyRequest): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
 
-export type TsfmServer = Awaited<ReturnType<typeof buildServer>>
+/** The fastify instance, with the graceful stop the daemon drives. */
+export type TsfmServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger> & { readonly lifecycle: ServerLifecycle }
