@@ -15,3 +15,17 @@ export function exitAfterFlush(logger: Logger, code: number): void {
   setTimeout(() => process.exit(code), 500)
   logger.flush(() => process.exit(code))
 }
+
+/**
+ * An uncaught exception or unhandled rejection is a bug whose damage is unknown: log it as one
+ * fatal JSON line with the error and exit 1 (the supervisor restarts us), instead of Node's
+ * stack trace on stderr.
+ */
+export function exitOnFatal(logger: Logger): void {
+  const fatal = (kind: string) => (err: unknown) => {
+    logger.fatal({ event: kind, err }, `${kind}; exiting`)
+    exitAfterFlush(logger, 1)
+  }
+  process.on('uncaughtException', fatal('uncaught_exception'))
+  process.on('unhandledRejection', fatal('unhandled_rejection'))
+}

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig, type TextSetting } from './config/index.js'
 import type { TsfmConfig } from './config/types.js'
-import { exitAfterFlush } from './daemon-exit.js'
+import { exitAfterFlush, exitOnFatal } from './daemon-exit.js'
 import { buildServer, type TsfmServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
 import { createRunner, type Runner } from './runner.js'
@@ -76,11 +76,12 @@ export async function startDaemon(args: ServeArgs, logDestination?: NodeJS.Writa
 
 /**
  * `tsfm-runner serve`: run until SIGTERM/SIGINT, drain, exit 0 — or exit 1 when the drain takes
- * longer than `server.drain_timeout_ms`.
+ * longer than `server.drain_timeout_ms`, or on an uncaught exception or unhandled rejection.
  */
 export async function serveMain(args: ServeArgs): Promise<number> {
   const daemon = await startDaemon(args)
   const { logger } = daemon
+  exitOnFatal(logger)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string): void => {

@@ -1,11 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
+import { packageRoot } from '../../../src/paths.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import { call } from '../../helpers/daemon.js'
 import { daemonConfig, startDaemonProcess, within, type DaemonProcess } from '../../helpers/daemon-process.js'
 import { stuckMidBody } from '../../helpers/raw-client.js'
 import { probabilities } from '../../helpers/request-bodies.js'
 import { makeTmpDir, type TmpDir } from '../../helpers/tmp-files.js'
+
+/** `--import` this and SIGUSR2 makes the daemon throw (or leave a rejection unhandled). */
+const FAULT_ON_SIGNAL = `${packageRoot()}/test/fixtures/http/fault-on-signal.mjs`
 
 function body(market: string): Record<string, unknown> {
   return { market_id: market, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) }
@@ -71,5 +75,22 @@ describe('shutting down', () => {
     expect(r.status).toBe(200)
     expect(r.body.meta.runtime).toBe('tollama')
     expect((await within(daemon.exited, 7000, null))?.code).toBe(0)
+  })
+
+  it.each([
+    ['an uncaught exception', 'throw', 'uncaught_exception', 'test fault: uncaught exception'],
+    ['an unhandled rejection', 'reject', 'unhandled_rejection', 'test fault: unhandled rejection'],
+  ])('logs %s as one fatal JSON line with the error and exits 1', async (_name, fault, event, message) => {
+    sim = await startSimulator({ port: 0, latencyFixedMs: 5, latencyPerSeriesMs: 0 })
+    dir = makeTmpDir()
+    daemon = await startDaemonProcess(daemonConfig(dir, sim.url, {}), { nodeArgs: ['--import', FAULT_ON_SIGNAL], env: { TSFM_TEST_FAULT: fault } })
+    daemon.child.kill('SIGUSR2')
+    const exit = await within(daemon.exited, 5000, null)
+    expect(exit?.code).toBe(1)
+    const fatal = daemon.lines.filter((l) => l.level === 60)
+    expect(fatal).toHaveLength(1)
+    expect(fatal[0].event).toBe(event)
+    expect(fatal[0].err.message).toBe(message)
+    expect(fatal[0].err.stack).toContain('fault-on-signal.mjs')
   })
 })
