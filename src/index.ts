@@ -1,6 +1,7 @@
 /**
  * tsfm-runner's public API (SPEC §9): `createRunner` and the types a trading process needs.
- * The tollama simulator, a test and benchmark tool, is exported separately as `tsfm-runner/sim`.
+ * The tollama simulator, a test and benchmark tool, is exported separately as `tsfm-runner/sim`,
+ * and the HTTP server as `tsfm-runner/http` (so that this entry never loads fastify).
  */
 export { createRunner, Runner } from './runner.js'
 export type { RunnerOptions, ForecastOptions, CycleRunOptions, CycleRun } from './runner.js'
@@ -21,4 +22,3 @@ export { systemClock } from './clock/clock.js'
 export type { Clock } from './clock/clock.js'
 export { ManualClock } from './clock/manual-clock.js'
 export { validateForecastRequest, defaultsFromConfig } from './request/validate.js'
-export { buildServer } from './http/server.js'

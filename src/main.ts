@@ -1,5 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig, type TextSetting } from './config/index.js'
 import type { TsfmConfig } from './config/types.js'
+import { exitAfterFlush, exitOnFatal } from './daemon-exit.js'
 import { buildServer, type TsfmServer } from './http/server.js'
 import { createLogger, type Logger } from './log.js'
 import { createRunner, type Runner } from './runner.js'
@@ -22,7 +24,10 @@ export interface Daemon {
   readonly server: TsfmServer
   readonly url: string
   readonly logger: Logger
-  /** Stop accepting, answer everything in flight, stop the threads. */
+  /**
+   * Ready turns 503 `draining` while requests are still served for `server.drain_delay_ms`; then
+   * stop accepting, answer everything received, cut off clients still sending, stop the threads.
+   */
   drain(): Promise<void>
 }
 
@@ -52,10 +57,15 @@ export async function startDaemon(args: ServeArgs, logDestination?: NodeJS.Writa
   let draining: Promise<void> | null = null
   const drain = (): Promise<void> => {
     draining ??= (async () => {
-      logger.info({ event: 'draining', open: runner.openRequests }, 'draining: no new requests, answering those in flight')
-      // The server stops accepting and waits for in-flight HTTP requests; the runner still serves
-      // them (upstream if it answers in time, else the baseline), then its threads stop.
-      await Promise.all([server.close(), runner.beginDrain()])
+      const delayMs = config.server.drain_delay_ms
+      logger.info({ event: 'draining', open: runner.openRequests, delay_ms: delayMs }, 'draining: not ready; closing the listener after the drain delay')
+      // Load balancers see `/health/ready` 503 and stop sending; what they still send is served.
+      server.lifecycle.beginDrain()
+      if (delayMs > 0) await sleep(delayMs)
+      logger.info({ event: 'listener_closed', open: runner.openRequests }, 'draining: no new requests, answering those in flight')
+      // The server stops accepting and waits for the HTTP requests it has received; the runner
+      // still serves them (upstream if it answers in time, else the baseline), then its threads stop.
+      await Promise.all([server.lifecycle.close(), runner.beginDrain()])
       await runner.close()
       logger.info({ event: 'drained' }, 'drained')
     })()
@@ -64,32 +74,41 @@ export async function startDaemon(args: ServeArgs, logDestination?: NodeJS.Writa
   return { config, runner, server, url, logger, drain }
 }
 
-/** `tsfm-runner serve`: run until SIGTERM/SIGINT, drain within `server.drain_timeout_ms`, exit 0. */
+/**
+ * `tsfm-runner serve`: run until SIGTERM/SIGINT, drain, exit 0 — or exit 1 when the drain takes
+ * longer than `server.drain_timeout_ms`, or on an uncaught exception or unhandled rejection.
+ */
 export async function serveMain(args: ServeArgs): Promise<number> {
   const daemon = await startDaemon(args)
   const { logger } = daemon
+  exitOnFatal(logger)
   return new Promise<number>((resolve) => {
     let stopping = false
     const stop = (signal: string): void => {
       if (stopping) return
       stopping = true
       logger.info({ event: 'signal', signal }, `received ${signal}`)
+      // The process ends here even if something still holds it open (it once stayed up for 11
+      // minutes after this line with the exit code set).
       const timeout = setTimeout(() => {
         logger.error({ event: 'drain_timeout', open: daemon.runner.openRequests }, 'drain timeout reached; exiting')
-        logger.flush()
-        resolve(1)
+        exitAfterFlush(logger, 1)
       }, daemon.config.server.drain_timeout_ms)
-      timeout.unref()
       daemon.drain().then(
         () => {
           clearTimeout(timeout)
           logger.flush()
           resolve(0)
+          // Nothing of ours is left open; should anything else still hold the process, it ends
+          // anyway (the timer itself does not keep it alive).
+          setTimeout(() => {
+            logger.warn({ event: 'exit_forced' }, 'drained, but something still holds the process open; exiting')
+            exitAfterFlush(logger, 0)
+          }, 1000).unref()
         },
         (e: unknown) => {
           logger.error({ err: e }, 'drain failed')
-          logger.flush()
-          resolve(1)
+          exitAfterFlush(logger, 1)
         },
       )
     }

@@ -84,7 +84,17 @@ export const DEFAULTS: TsfmConfig = {
     port: 8080,
     api_token: null,
     body_limit_bytes: 1_048_576,
+    // A request's headers are well under 1 KB, one packet on any network a trading process runs
+    // on; 10 s is generous and stops a client that trickles them (Node's own default is 60 s).
+    headers_timeout_ms: 10_000,
+    // Receiving the whole request holds an admission slot. The largest body (body_limit_bytes,
+    // 1 MiB) takes ~8.4 s at 1 Mbit/s, so 15 s admits any real client on a slow link, and a
+    // stalled upload gives its slot back within 15 s (Node's default is 300 s; fastify's, none).
+    request_timeout_ms: 15_000,
     admission_limit: 2048,
+    // Load balancers that probe `/health/ready` every second notice within this; raise it to
+    // probe interval × failures needed when yours probes less often.
+    drain_delay_ms: 1000,
     drain_timeout_ms: 10_000,
     cycle_max_requests: 2000,
     cycle_default_budget_ms: 60_000,

@@ -146,8 +146,14 @@ export interface ServerConfig {
   /** Inbound token (`TSFM_API_TOKEN`); null = no auth. */
   readonly api_token: string | null
   readonly body_limit_bytes: number
+  /** A client sends its request headers within this long, else 408 (0 = no limit). */
+  readonly headers_timeout_ms: number
+  /** A client sends its whole request (headers and body) within this long, else 408 (0 = no limit). */
+  readonly request_timeout_ms: number
   /** Requests in the building at most; beyond → 503 with Retry-After. */
   readonly admission_limit: number
+  /** SIGTERM/SIGINT: keep serving (ready = 503 draining) this long before the listener closes. */
+  readonly drain_delay_ms: number
   readonly drain_timeout_ms: number
   readonly cycle_max_requests: number
   readonly cycle_default_budget_ms: number

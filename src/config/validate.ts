@@ -25,6 +25,15 @@ const CROSS_RULES: readonly CrossRule[] = [
   { path: 'tsfm.interval_sanity.min_width', other: 'tsfm.interval_sanity.max_width', relation: 'less than', holds: (a, b) => a < b },
   { path: 'tsfm.adapter.max_keepalive_connections', other: 'tsfm.adapter.max_connections', relation: 'at most', holds: (a, b) => a <= b },
   { path: 'tsfm.circuit_breaker.max_cooldown_s', other: 'tsfm.circuit_breaker.cooldown_s', relation: 'at least', holds: (a, b) => a >= b },
+  // Node refuses to create a server whose header limit exceeds its whole-request limit (0 = none).
+  {
+    path: 'tsfm.server.headers_timeout_ms',
+    other: 'tsfm.server.request_timeout_ms',
+    relation: 'at most',
+    holds: (a, b) => a === 0 || b === 0 || a <= b,
+  },
+  // The drain delay is part of the drain timeout; a delay as long would end every drain in a timeout.
+  { path: 'tsfm.server.drain_delay_ms', other: 'tsfm.server.drain_timeout_ms', relation: 'less than', holds: (a, b) => a === 0 || a < b },
   // Hysteresis (SPEC §5): a mode left at the rate that entered it would flap on every window.
   {
     path: 'tsfm.degradation.degraded_exit_failure_rate',

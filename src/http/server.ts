@@ -1,19 +1,25 @@
-import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { systemClock, type Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
-import { TsfmError, isTsfmError } from '../errors.js'
+import { TsfmError } from '../errors.js'
 import type { Logger } from '../log.js'
-import { validateCycleRequest, cycleLimitsFromConfig } from '../request/cycle.js'
-import { defaultsFromConfig, validateForecastRequest } from '../request/validate.js'
-import type { ForecastResponse } from '../response.js'
+import { cycleLimitsFromConfig } from '../request/cycle.js'
+import { defaultsFromConfig } from '../request/validate.js'
 import type { Runner } from '../runner.js'
-import type { CycleItem } from '../supervisor/cycle.js'
+import { Admission } from './admission.js'
 import { TokenAuth } from './auth.js'
+import { CycleRoute } from './cycle-route.js'
+import { sendError, toTsfmError } from './error-reply.js'
+import { ForecastRoute } from './forecast-route.js'
 import { jsonBodyParser, type StringBodyParser } from './json-body.js'
+import { ServerLifecycle } from './lifecycle.js'
+import { createNodeServer } from './node-server.js'
 import { RateLimiter } from './rate-limit.js'
-import { ForecastJson, type Serializer } from './forecast-json.js'
 import { ReplyBatch } from './reply-batch.js'
-import { cycleResponseSchema, errorResponseSchema, forecastHeadSchema, forecastMetaSchema, forecastResponseSchema } from './schemas.js'
+import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema } from './schemas.js'
+
+export { toTsfmError } from './error-reply.js'
 
 export interface ServerOptions {
   readonly runner: Runner
@@ -21,8 +27,6 @@ export interface ServerOptions {
   readonly logger: Logger
   readonly clock?: Clock
 }
-
-const JSON_UTF8 = 'application/json; charset=utf-8'
 
 /** Routes exempt from auth, rate limits and admission control (SPEC §2.3). */
 const HEALTH = new Set(['/health/live', '/health/ready', '/health/startup'])
@@ -40,11 +44,13 @@ const ROUTES: Readonly<Record<string, string>> = {
 /**
  * The HTTP daemon (SPEC §2): fastify for body limits, content-type handling, prototype-poisoning
  * protection, compiled response serialisation and graceful close. Protection runs in one
- * `onRequest` hook, cheapest first: admission (503), auth (401), rate limit (429) — before the
- * body is even read. Every error answer carries FastAPI's `detail` and our `error` object, and
- * never a stack trace, an internal URL or upstream error text.
+ * `onRequest` hook, cheapest first: shutting down (503), admission (503), auth (401), rate limit
+ * (429) — before the body is even read. Every error answer carries FastAPI's `detail` and our
+ * `error` object, and never a stack trace, an internal URL or upstream error text.
+ *
+ * `server.lifecycle` is the graceful stop (./lifecycle.ts), driven by the daemon's signals.
  */
-export async function buildServer(opts: ServerOptions) {
+export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
   const { runner, config, logger } = opts
   const clock = opts.clock ?? systemClock
   const server = config.server
@@ -59,9 +65,11 @@ export async function buildServer(opts: ServerOptions) {
     bodyLimit: server.body_limit_bytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Requests that arrive while closing are answered by our onRequest hook, in our error shape.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
-    keepAliveTimeout: 72_000,
+    // Node's limits on slow clients, and how often it enforces them (./node-server.ts).
+    serverFactory: (handler) => createNodeServer(handler, server),
     routerOptions: { ignoreTrailingSlash: true },
   })
 
@@ -73,24 +81,25 @@ export async function buildServer(opts: ServerOptions) {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastifyJson))
 
   const defaults = defaultsFromConfig(config)
-  const cycleLimits = cycleLimitsFromConfig(config)
   const auth = server.api_token === null ? null : new TokenAuth(server.api_token)
   const limiter = server.rate_limit.enabled ? new RateLimiter(server.rate_limit, clock) : null
   const metrics = runner.metrics
-  let inBuilding = 0
-  const admissionLimit = server.admission_limit
-  // Declared, so fastify sets it in the Request constructor and every request keeps one shape.
-  app.decorateRequest('counted', false)
+  const admission = new Admission(server.admission_limit)
+  const lifecycle = new ServerLifecycle(app.server, admission, () => app.close())
+  app.decorate('lifecycle', lifecycle)
 
   app.addHook('onRequest', (req, reply, done) => {
     const path = routePath(req)
     if (HEALTH.has(path)) return done()
-    if (inBuilding >= admissionLimit) {
-      reply.header('retry-after', '1')
-      return sendError(reply, new TsfmError('TSFM_OVERLOADED', `more than ${admissionLimit} requests in progress; retry shortly`))
+    if (lifecycle.phase === 'closing') {
+      return sendError(reply, new TsfmError('TSFM_SHUTTING_DOWN', 'the daemon is shutting down; retry on another instance'))
     }
-    inBuilding++
-    req.counted = true
+    if (admission.full) {
+      reply.header('retry-after', '1')
+      return sendError(reply, new TsfmError('TSFM_OVERLOADED', `more than ${admission.limit} requests in progress; retry shortly`))
+    }
+    // Counted from here until its response closes, whatever happens next (./admission.ts).
+    admission.admit(req.raw, reply.raw)
     let identity = `ip:${req.ip}`
     if (auth !== null) {
       const token = TokenAuth.presented(req.headers.authorization, req.headers['x-api-key'])
@@ -112,19 +121,17 @@ export async function buildServer(opts: ServerOptions) {
 
   // While closing, answers end their keep-alive connection; otherwise a client's idle keep-alive
   // socket would hold `server.close()` open until keepAliveTimeout (seen in the drain test).
-  let closing = false
   app.addHook('preClose', (done) => {
-    closing = true
+    lifecycle.phase = 'closing'
     app.server.closeIdleConnections()
     done()
   })
   app.addHook('onSend', (_req, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close')
+    if (lifecycle.phase === 'closing') reply.header('connection', 'close')
     done(null, payload)
   })
 
   app.addHook('onResponse', (req, reply, done) => {
-    if (req.counted) inBuilding--
     if (reply.statusCode !== 200 && routePath(req).startsWith('/tsfm/')) metrics.request(reply.statusCode, 'none')
     if (logger.isLevelEnabled('debug')) {
       logger.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request')
@@ -149,42 +156,13 @@ export async function buildServer(opts: ServerOptions) {
 
   const errorSchemas = { 400: errorResponseSchema, 401: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema, 429: errorResponseSchema, 503: errorResponseSchema }
 
-  // The answer is written by ForecastJson (cache hits reuse their body's text), compiled on the
-  // first request by fastify's serializer compiler from the two halves of the 200 schema, and
-  // sent with the rest of the turn's answers (./reply-batch.ts). The handler returns nothing:
-  // it sends the answer itself; what it throws goes to the error handler.
-  let forecastJson: ForecastJson | null = null
-  const answers = new ReplyBatch()
-  app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req, reply): void => {
-    const v = validateForecastRequest(req.body, defaults)
-    if (!v.ok) throw v.error
-    const json = (forecastJson ??= new ForecastJson(
-      reply.compileSerializationSchema(forecastHeadSchema, '200') as Serializer,
-      reply.compileSerializationSchema(forecastMetaSchema, '200') as Serializer,
-    ))
-    // A string with a JSON content type is sent as it is (an error answer sets its own type).
-    reply.header('content-type', JSON_UTF8)
-    runner.forecastValidated(v.value).then(
-      (answer) => answers.send(reply, json.stringify(answer)),
-      (e: unknown) => reply.send(e),
-    )
-  })
+  // Both handlers answer through their route's per-request object and return nothing; what they
+  // throw (a 400) goes to the error handler.
+  const forecast = new ForecastRoute(runner, admission, new ReplyBatch(), defaults, logger)
+  app.post('/tsfm/forecast', { schema: { response: { 200: forecastResponseSchema, ...errorSchemas } } }, (req, reply): void => forecast.handle(req.body, reply))
 
-  app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, async (req, reply) => {
-    const v = validateCycleRequest(req.body, defaults, cycleLimits)
-    if (!v.ok) throw v.error
-    const { requests, budget_ms } = v.value
-    if (wantsNdjson(req)) return streamCycle(runner, requests, budget_ms, reply, () => {
-      if (req.counted) {
-        req.counted = false
-        inBuilding--
-      }
-    })
-    const run = runner.cycleValidated(requests, { budgetMs: budget_ms, order: 'priority' })
-    const results = new Array<ForecastResponse>(requests.length)
-    for await (const item of run) results[item.index] = item.response
-    return { results, summary: run.summary }
-  })
+  const cycle = new CycleRoute(runner, admission, defaults, cycleLimitsFromConfig(config), lifecycle, logger)
+  app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, (req, reply): void => cycle.handle(req, reply))
 
   app.get('/metrics', async (_req, reply) => {
     const text = await metrics.render()
@@ -196,19 +174,14 @@ export async function buildServer(opts: ServerOptions) {
   app.get('/health/live', (_req, reply) => reply.send({ status: 'ok' }))
   app.get('/health/startup', (_req, reply) => reply.send({ status: 'started' }))
   app.get('/health/ready', (_req, reply) => {
+    // Draining: still serving, but load balancers should stop sending (SPEC §2.3).
+    if (lifecycle.phase !== 'serving') return reply.code(503).send({ status: 'draining' })
     if (runner.ready) return reply.send({ status: 'ready' })
     return reply.code(503).send({ status: 'not_ready' })
   })
 
   await app.ready()
-  return app
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Counted against the admission limit (health probes are not). */
-    counted: boolean
-  }
+  return app as unknown as TsfmServer
 }
 
 function routePath(req: FastifyRequest): string {
@@ -218,67 +191,5 @@ function routePath(req: FastifyRequest): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
 }
 
-function wantsNdjson(req: FastifyRequest): boolean {
-  const accept = req.headers.accept
-  return typeof accept === 'string' && accept.includes('application/x-ndjson')
-}
-
-function sendError(reply: FastifyReply, e: TsfmError): FastifyReply {
-  return reply.code(e.status).type('application/json').send(e.toBody())
-}
-
-/** Map fastify's and Node's errors to the catalogue; anything unknown is an internal error. */
-export function toTsfmError(err: FastifyError | TsfmError | Error): TsfmError {
-  if (isTsfmError(err)) return err
-  const code = (err as FastifyError).code
-  switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new TsfmError('TSFM_BODY_TOO_LARGE', 'the request body is larger than the limit (server.body_limit_bytes)')
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new TsfmError('TSFM_UNSUPPORTED_MEDIA_TYPE', 'the request body must be application/json')
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new TsfmError('TSFM_INVALID_JSON', 'the request body is empty; a JSON object is required')
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new TsfmError('TSFM_INVALID_JSON', 'the request body length does not match Content-Length')
-  }
-  const status = (err as FastifyError).statusCode
-  if (err instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    const forbidden = /prototype/i.test(err.message)
-    return new TsfmError(
-      'TSFM_INVALID_JSON',
-      forbidden ? 'the request body contains a forbidden key (__proto__ or constructor.prototype)' : 'the request body is not valid JSON',
-    )
-  }
-  if (typeof status === 'number' && status >= 400 && status < 500) return new TsfmError('TSFM_INVALID_JSON', 'the request could not be read')
-  return new TsfmError('TSFM_INTERNAL', 'internal error')
-}
-
-/** `Accept: application/x-ndjson`: one line per market as it completes, then a summary line. */
-async function streamCycle(
-  runner: Runner,
-  requests: Parameters<Runner['cycleValidated']>[0],
-  budgetMs: number,
-  reply: FastifyReply,
-  release: () => void,
-): Promise<void> {
-  reply.hijack()
-  const raw = reply.raw
-  raw.on('close', release)
-  raw.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
-  const run = runner.cycleValidated(requests, { budgetMs, order: 'completion' })
-  try {
-    for await (const item of run) {
-      if (!raw.destroyed) raw.write(resultLine(item))
-    }
-    if (!raw.destroyed) raw.end(`${JSON.stringify({ type: 'summary', summary: run.summary })}\n`)
-  } catch (e) {
-    // The runner closed mid-cycle: end the stream with an error line rather than hang.
-    if (!raw.destroyed) raw.end(`${JSON.stringify({ type: 'error', error: toTsfmError(e as Error).toBody().error })}\n`)
-  }
-}
-
-function resultLine(item: CycleItem): string {
-  return `{"type":"result","index":${item.index},"result":${JSON.stringify(item.response)}}\n`
-}
-
-export type TsfmServer = Awaited<ReturnType<typeof buildServer>>
+/** The fastify instance, with the graceful stop the daemon drives. */
+export type TsfmServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger> & { readonly lifecycle: ServerLifecycle }

@@ -52,7 +52,9 @@ export async function startTestDaemon(opts: { sim?: SimOptions; config?: ConfigI
     url: `http://127.0.0.1:${port}`,
     config,
     async close() {
-      await server.close()
+      // As the daemon stops: answer what was received, then close every connection (a client's
+      // fresh keep-alive connection that never sent a request would hold server.close() open).
+      await server.lifecycle.close()
       await runner.close()
       await sim.close()
     },

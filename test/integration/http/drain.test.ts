@@ -1,29 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
-import { distFile } from '../../../src/paths.js'
 import { call } from '../../helpers/daemon.js'
+import { startDaemonProcess } from '../../helpers/daemon-process.js'
 import { probabilities } from '../../helpers/request-bodies.js'
 import { makeTmpDir } from '../../helpers/tmp-files.js'
-
-/** Start `tsfm-runner serve` as a real process; resolve with its URL from the `listening` log line. */
-function startDaemonProcess(configFile: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [distFile('src/cli.js'), 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-    const timer = setTimeout(() => reject(new Error('daemon did not start')), 15_000)
-    lines.on('line', (line) => {
-      const rec = JSON.parse(line) as { event?: string; url?: string }
-      if (rec.event === 'listening' && rec.url !== undefined) {
-        clearTimeout(timer)
-        resolve({ child, url: rec.url, exited })
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`daemon exited early with ${code}`)))
-  })
-}
 
 describe('graceful drain', () => {
   let sim: Simulator | null = null
@@ -60,7 +40,7 @@ describe('graceful drain', () => {
     const answers = await Promise.all(requests)
     expect(answers.map((a) => a.status)).toEqual(new Array(50).fill(200))
     expect(answers.every((a) => a.body.meta.runtime === 'tollama')).toBe(true)
-    expect(await exited).toBe(0)
+    expect((await exited).code).toBe(0)
     dir.remove()
   }, 30_000)
 })

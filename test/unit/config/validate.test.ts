@@ -131,6 +131,18 @@ const CASES: readonly Case[] = [
     path: 'tsfm.degradation.baseline_only_exit_failure_rate',
     message: 'tsfm.degradation.baseline_only_exit_failure_rate must be less than tsfm.degradation.baseline_only_enter_failure_rate (0.5), got 0.6',
   },
+  {
+    name: 'a header time limit longer than the whole-request limit (Node refuses it)',
+    tsfm: { server: { request_timeout_ms: 5000 } },
+    path: 'tsfm.server.headers_timeout_ms',
+    message: 'tsfm.server.headers_timeout_ms must be at most tsfm.server.request_timeout_ms (5000), got 10000',
+  },
+  {
+    name: 'a drain delay that leaves no time to drain',
+    tsfm: { server: { drain_timeout_ms: 1000 } },
+    path: 'tsfm.server.drain_delay_ms',
+    message: 'tsfm.server.drain_delay_ms must be less than tsfm.server.drain_timeout_ms (1000), got 1000',
+  },
 ]
 
 describe('validation', () => {
@@ -156,6 +168,12 @@ describe('validation', () => {
     expect(c.quantiles).toEqual([0.05, 0.95])
     expect(c.server.port).toBe(0)
     expect(c.adapter.base_url).toBe('https://tollama.internal:8443/prefix')
+  })
+
+  it('lets 0 switch off a client time limit and the drain delay', () => {
+    const c = resolve({ server: { headers_timeout_ms: 0, request_timeout_ms: 0, drain_delay_ms: 0, drain_timeout_ms: 0 } }).config
+    expect([c.server.headers_timeout_ms, c.server.request_timeout_ms, c.server.drain_delay_ms]).toEqual([0, 0, 0])
+    expect(resolve({ server: { headers_timeout_ms: 60_000, request_timeout_ms: 0 } }).config.server.headers_timeout_ms).toBe(60_000)
   })
 
   it('reports every error at once, one per line, with the first path in .path', () => {
