@@ -1,7 +1,7 @@
 /**
  * One forecast POST from the I/O actor's client, as the thread sends it: `pool.request()` with
  * the answer read from its body stream (the client's previous way) against `pool.dispatch()`
- * with the ForecastExchange handler (src/io/exchange.ts, what TollamaClient.forecast does now).
+ * with the ForecastExchange handler (src/io/thread/exchange.ts, what TollamaClient.forecast does now).
  * Both against the simulator answering at once, one request at a time over one keep-alive
  * connection, with a 288-point single-series tollama body. Reports wall time per round trip and
  * the CPU both ends spend on it (the simulator runs in this process too).
@@ -12,7 +12,7 @@ import { bench, group, run, summary } from 'mitata'
 import { Pool } from 'undici'
 import { systemClock } from '../../src/clock/clock.js'
 import { DEFAULTS } from '../../src/config/defaults.js'
-import { TollamaClient } from '../../src/io/client.js'
+import { TollamaClient } from '../../src/io/thread/client.js'
 import { startSimulator } from '../../src/sim/index.js'
 import { RequestMix } from '../load/request-mix.js'
 import { upstreamBody } from '../load/upstream-body.js'

@@ -1,13 +1,13 @@
 /**
  * The tollama request body for a 32-series batch of 288 points (the hot path of the I/O actor):
- * the string builder in src/io/wire.ts vs the obvious `JSON.stringify` of an object graph, and
+ * the string builder in src/io/thread/wire.ts vs the obvious `JSON.stringify` of an object graph, and
  * the two costs inside it — timestamps (`formatIsoUtc` vs `Date#toISOString`) and numbers.
  * Run: node dist/perf/io/wire.bench.js
  */
 import { bench, group, run, summary } from 'mitata'
-import { formatIsoUtc } from '../../src/io/iso-time.js'
+import { formatIsoUtc } from '../../src/io/thread/iso-time.js'
 import type { UpstreamJob } from '../../src/io/types.js'
-import { assignSeriesIds, attemptBody, buildForecastBody, logitTextOf, numberList } from '../../src/io/wire.js'
+import { assignSeriesIds, attemptBody, buildForecastBody, logitTextOf, numberList } from '../../src/io/thread/wire.js'
 import { priceSeries } from '../load/request-mix.js'
 import { toPandasFreq } from '../../src/request/freq.js'
 import { logit, logitSeries } from '../../workers/transforms.js'

@@ -1,11 +1,11 @@
 import { DEFAULTS } from '../../src/config/defaults.js'
-import { attemptBody, buildForecastBody } from '../../src/io/wire.js'
+import { attemptBody, buildForecastBody } from '../../src/io/thread/wire.js'
 import { defaultsFromConfig, validateForecastRequest } from '../../src/request/validate.js'
 import { upstreamJob } from '../../src/supervisor/upstream-job.js'
 
 /**
  * The tollama request the daemon itself sends for a forecast body: validated with the stock
- * defaults, turned into an upstream job and written by src/io/wire.ts (one series,
+ * defaults, turned into an upstream job and written by src/io/thread/wire.ts (one series,
  * `/api/forecast`, stock attempt timeout). Sending it straight to the simulator measures the
  * upstream without the daemon in between.
  */

@@ -1,7 +1,7 @@
 /**
  * What the daemon adds to a forecast (issue 6 §5): the same single-series requests sent
  * (a) straight to the simulator, as the tollama request the daemon itself would send (built by
- * src/io/wire.ts from the validated request), and (b) through the daemon as `POST /tsfm/forecast`,
+ * src/io/thread/wire.ts from the validated request), and (b) through the daemon as `POST /tsfm/forecast`,
  * interleaved in one run so that both see the same machine. The simulator answers at once
  * (latency 0, not serial): what is left is the cost of the path, not of a model.
  *

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { systemClock } from '../../../src/clock/clock.js'
 import { DEFAULTS } from '../../../src/config/defaults.js'
-import { TollamaClient } from '../../../src/io/client.js'
-import { ERROR_BODY_LIMIT } from '../../../src/io/exchange.js'
+import { TollamaClient } from '../../../src/io/thread/client.js'
+import { ERROR_BODY_LIMIT } from '../../../src/io/thread/exchange.js'
 
 /**
  * TollamaClient.forecast (undici dispatch + ForecastExchange) against a scripted server on

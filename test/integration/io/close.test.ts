@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sharedNow } from '../../../src/clock/clock.js'
-import { CLOSE_MARGIN_MS } from '../../../src/io/io-host.js'
+import { CLOSE_MARGIN_MS } from '../../../src/io/host/io-host.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import { Harness, until, verdict } from './harness.js'
 

@@ -1,7 +1,7 @@
 import { sharedNow } from '../../../src/clock/clock.js'
 import { DEFAULTS } from '../../../src/config/defaults.js'
 import type { AdapterConfig } from '../../../src/config/types.js'
-import { UpstreamActor, type UpstreamActorOptions } from '../../../src/io/io-host.js'
+import { UpstreamActor, type UpstreamActorOptions } from '../../../src/io/host/io-host.js'
 import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../../../src/io/types.js'
 import { makeJob } from '../../helpers/upstream-jobs.js'
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../../src/clock/manual-clock.js'
-import { Batcher, PendingJob, batchKey } from '../../../src/io/batcher.js'
-import type { UpstreamJob } from '../../../src/io/types.js'
-import { makeJob } from '../../helpers/upstream-jobs.js'
+import { ManualClock } from '../../../../src/clock/manual-clock.js'
+import { Batcher, PendingJob, batchKey } from '../../../../src/io/thread/batcher.js'
+import type { UpstreamJob } from '../../../../src/io/types.js'
+import { makeJob } from '../../../helpers/upstream-jobs.js'
 
 function setup(windowMs = 2, maxSeries = 32) {
   const clock = new ManualClock()

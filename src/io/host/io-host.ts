@@ -1,14 +1,14 @@
 import * as Comlink from 'comlink'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
-import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js'
-import type { AdapterConfig } from '../config/types.js'
-import { TsfmError, quote } from '../errors.js'
-import type { Logger } from '../log.js'
-import { distFile } from '../paths.js'
-import { nodeEndpoint } from './comlink-node.js'
-import type { IoActorApi, IoJobsMessage, IoPortMessage } from './actor-api.js'
+import { systemClock, type Clock, type TimerHandle } from '../../clock/clock.js'
+import type { AdapterConfig } from '../../config/types.js'
+import { TsfmError, quote } from '../../errors.js'
+import type { Logger } from '../../log.js'
+import { distFile } from '../../paths.js'
+import { nodeEndpoint } from '../comlink-node.js'
+import type { IoActorApi, IoJobsMessage, IoPortMessage } from '../actor-api.js'
 import { InflightTickets, type HeldTicket } from './inflight.js'
-import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 
 /**
  * The main-thread side of the I/O actor: spawns the worker thread (io-actor.ts), sends it the
@@ -70,7 +70,7 @@ export interface UpstreamActorOptions {
   readonly clock?: Clock
   /** Thread deaths and restarts are logged here (one line each); silent when absent. */
   readonly logger?: Logger
-  /** The worker entry; the compiled `src/io/io-actor.js` unless a test substitutes one. */
+  /** The worker entry; the compiled `src/io/thread/io-actor.js` unless a test substitutes one. */
   readonly workerFile?: string
 }
 
@@ -177,7 +177,7 @@ export class UpstreamActor {
     this.#onLate = opts.onLate ?? noop
     this.#clock = opts.clock ?? systemClock
     this.#log = opts.logger ?? null
-    this.#workerFile = opts.workerFile ?? distFile('src/io/io-actor.js')
+    this.#workerFile = opts.workerFile ?? distFile('src/io/thread/io-actor.js')
     this.#inflight = new InflightTickets(this.#clock, (ticket, held) => {
       this.#sink(fail(ticket, 'deadline_exceeded', this.#clock.now() - held.submittedAt))
     })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CLOSE_MARGIN_MS, CLOSE_TIMEOUT_MAX_MS, closeTimeoutMs } from '../../../src/io/io-host.js'
+import { CLOSE_MARGIN_MS, CLOSE_TIMEOUT_MAX_MS, closeTimeoutMs } from '../../../../src/io/host/io-host.js'
 
 describe('closeTimeoutMs', () => {
   it('waits for the latest held deadline plus the margin', () => {

@@ -1,11 +1,11 @@
-import type { Clock } from '../clock/clock.js'
-import type { AdapterConfig } from '../config/types.js'
+import type { Clock } from '../../clock/clock.js'
+import type { AdapterConfig } from '../../config/types.js'
 import { Batcher, PendingJob } from './batcher.js'
 import { UNAVAILABLE } from './classify.js'
 import { TollamaClient } from './client.js'
 import { CallCounters, runForecastGroup, type CallContext } from './forecast-call.js'
 import { HealthMonitor } from './health.js'
-import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 import { Warmup } from './warmup.js'
 
 /**

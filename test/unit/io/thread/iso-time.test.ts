@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { formatIsoUtc } from '../../../src/io/iso-time.js'
+import { formatIsoUtc } from '../../../../src/io/thread/iso-time.js'
 
 /** The reference: the built-in, with the `.000` of whole seconds dropped. */
 function reference(ms: number): string {

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock/clock.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
 
 /**
  * The host's record of tickets handed to the I/O thread and not answered yet, with the safety

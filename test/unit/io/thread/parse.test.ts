@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { errorDetail, nonFiniteLiteralsToNull, parseForecastAnswer } from '../../../src/io/parse.js'
-import type { UpstreamJob } from '../../../src/io/types.js'
-import { makeJob } from '../../helpers/upstream-jobs.js'
+import { errorDetail, nonFiniteLiteralsToNull, parseForecastAnswer } from '../../../../src/io/thread/parse.js'
+import type { UpstreamJob } from '../../../../src/io/types.js'
+import { makeJob } from '../../../helpers/upstream-jobs.js'
 
 const H = 3
 const QS = [0.1, 0.5, 0.9]

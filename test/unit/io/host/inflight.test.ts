@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { ManualClock } from '../../../src/clock/manual-clock.js'
-import { InflightTickets } from '../../../src/io/inflight.js'
+import { ManualClock } from '../../../../src/clock/manual-clock.js'
+import { InflightTickets } from '../../../../src/io/host/inflight.js'
 
 function setup() {
   const clock = new ManualClock()

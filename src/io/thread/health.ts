@@ -1,6 +1,6 @@
-import type { Clock, TimerHandle } from '../clock/clock.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
 import type { TollamaClient } from './client.js'
-import type { UpstreamHealth, UpstreamRequestRecord } from './types.js'
+import type { UpstreamHealth, UpstreamRequestRecord } from '../types.js'
 
 /**
  * Upstream health: `GET /api/version` on demand and every `intervalMs` (0 = on demand only).

@@ -1,10 +1,10 @@
-import type { Clock } from '../clock/clock.js'
+import type { Clock } from '../../clock/clock.js'
 import { DEADLINE, INVALID_PAYLOAD, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
 import type { PendingJob } from './batcher.js'
 import type { ForecastResult, TollamaClient } from './client.js'
 import { parseForecastAnswer } from './parse.js'
 import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
-import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 import { assignSeriesIds, attemptBody, buildForecastBody, type WireBody } from './wire.js'
 
 /**

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici'
-import type { Clock, TimerHandle } from '../clock/clock.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
 import { classifyError, classifyStatus, INVALID_PAYLOAD, ROUTE_MISSING, TIMEOUT, type Failure } from './classify.js'
 import { errorDetail } from './parse.js'
 import { parseRetryAfter } from './retry.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ROUTE_MISSING, classifyError, classifyStatus } from '../../../src/io/classify.js'
+import { ROUTE_MISSING, classifyError, classifyStatus } from '../../../../src/io/thread/classify.js'
 
 describe('classifyStatus', () => {
   it('tells a model 404 from a route 404', () => {

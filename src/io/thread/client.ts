@@ -1,6 +1,6 @@
 import { Pool, type Dispatcher } from 'undici'
-import type { Clock, TimerHandle } from '../clock/clock.js'
-import type { AdapterConfig } from '../config/types.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
+import type { AdapterConfig } from '../../config/types.js'
 import { classifyError, classifyStatus, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
 import { ERROR_BODY_LIMIT, failed, ForecastExchange, type ForecastResult } from './exchange.js'
 import { KeepAliveCap } from './keepalive.js'

@@ -1,7 +1,7 @@
-import type { Clock, TimerHandle } from '../clock/clock.js'
-import type { WarmupConfig } from '../config/types.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
+import type { WarmupConfig } from '../../config/types.js'
 import type { TollamaClient } from './client.js'
-import type { UpstreamJob, UpstreamRequestRecord } from './types.js'
+import type { UpstreamJob, UpstreamRequestRecord } from '../types.js'
 import { attemptBody, buildForecastBody } from './wire.js'
 
 /**

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { assignSeriesIds, attemptBody, buildForecastBody, LOGIT_TABLES_MAX, LOGIT_TEXT_MAX, logitTableBuilds, logitTextOf } from '../../../src/io/wire.js'
-import { logit, logitSeries } from '../../../workers/transforms.js'
-import { AS_OF_MS, STEP_5M, makeJob } from '../../helpers/upstream-jobs.js'
+import { assignSeriesIds, attemptBody, buildForecastBody, LOGIT_TABLES_MAX, LOGIT_TEXT_MAX, logitTableBuilds, logitTextOf } from '../../../../src/io/thread/wire.js'
+import { logit, logitSeries } from '../../../../workers/transforms.js'
+import { AS_OF_MS, STEP_5M, makeJob } from '../../../helpers/upstream-jobs.js'
 
 interface WireSeries {
   id: string

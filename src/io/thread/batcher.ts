@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../clock/clock.js'
-import type { UpstreamJob } from './types.js'
+import type { Clock, TimerHandle } from '../../clock/clock.js'
+import type { UpstreamJob } from '../types.js'
 
 /**
  * Multiplexing (SPEC §7): jobs that share model, horizon, quantiles, freq and options and arrive

@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink'
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
-import { systemClock } from '../clock/clock.js'
-import { nodeEndpoint } from './comlink-node.js'
-import type { IoActorApi, IoActorConfig, IoJobsMessage, IoPortMessage } from './actor-api.js'
+import { systemClock } from '../../clock/clock.js'
+import { nodeEndpoint } from '../comlink-node.js'
+import type { IoActorApi, IoActorConfig, IoJobsMessage, IoPortMessage } from '../actor-api.js'
 import { IoEngine } from './engine.js'
-import type { UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import type { UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 
 /**
  * Worker-thread entry of the I/O actor (SPEC §7): owns the undici pool and the multiplexer

@@ -1,4 +1,4 @@
-import type { UpstreamJob } from './types.js'
+import type { UpstreamJob } from '../types.js'
 
 /**
  * Validation of a tollama forecast answer and its split by series id (SPEC §3 step 10).

@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { DEFAULTS } from '../../../src/config/defaults.js'
-import { INVALID_PAYLOAD, TIMEOUT, UNAVAILABLE, classifyStatus, type Failure } from '../../../src/io/classify.js'
-import { attemptTimeoutMs, decideRetry, parseRetryAfter, type RetryInput } from '../../../src/io/retry.js'
+import { DEFAULTS } from '../../../../src/config/defaults.js'
+import { INVALID_PAYLOAD, TIMEOUT, UNAVAILABLE, classifyStatus, type Failure } from '../../../../src/io/thread/classify.js'
+import { attemptTimeoutMs, decideRetry, parseRetryAfter, type RetryInput } from '../../../../src/io/thread/retry.js'
 
 const CFG = DEFAULTS.adapter // backoff 120, jitter 80, envelope 250, postprocess 50
 const T0 = 1_700_000_000_000

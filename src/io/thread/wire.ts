@@ -1,7 +1,7 @@
-import { logit } from '../../workers/transforms.js'
-import { toPandasFreq } from '../request/freq.js'
+import { logit } from '../../../workers/transforms.js'
+import { toPandasFreq } from '../../request/freq.js'
 import { formatIsoUtc } from './iso-time.js'
-import type { UpstreamJob } from './types.js'
+import type { UpstreamJob } from '../types.js'
 
 /**
  * The tollama request body for a group of jobs that share model, horizon, quantiles, freq and

@@ -1,4 +1,4 @@
-import { httpReason, type UpstreamFailureReason } from '../reasons.js'
+import { httpReason, type UpstreamFailureReason } from '../../reasons.js'
 
 /**
  * Every way an upstream attempt can fail becomes a typed reason plus a retryable flag
