@@ -32,6 +32,9 @@ export type FallbackReason = (typeof FIXED_REASONS)[number] | UpstreamHttpReason
 
 /** Reasons produced by a failed upstream attempt (the I/O actor's vocabulary). */
 export type UpstreamFailureReason =
+  /** Internal, never an answer: the job was withdrawn from its lane before it was sent. */
+  | 'withdrawn'
+  | 'queue_timeout'
   | 'upstream_timeout'
   | 'upstream_unavailable'
   | 'upstream_invalid_payload'
@@ -50,7 +53,7 @@ export type UpstreamFailureReason =
  */
 const CALLER_FAULTS = new Set<string>(['upstream_model_missing', 'upstream_http_400', 'upstream_http_413', 'upstream_http_422'])
 
-export function isCallerFault(reason: FallbackReason): boolean {
+export function isCallerFault(reason: string): boolean {
   return CALLER_FAULTS.has(reason)
 }
 

@@ -4,7 +4,7 @@ import type { ConfigInput, TsfmConfig } from './config/types.js'
 import { MathPool } from './compute/math-pool.js'
 import { PoolMathPort, toBand } from './compute/math-port.js'
 import { TsfmError } from './errors.js'
-import type { UpstreamHealth } from './io/types.js'
+import { laneSettings, type UpstreamHealth } from './io/types.js'
 import { UpstreamActor } from './io/host/io-host.js'
 import { silentLogger, type Logger } from './log.js'
 import { Metrics } from './metrics/metrics.js'
@@ -113,10 +113,12 @@ export class Runner {
     try {
       upstream = await UpstreamActor.start({
         adapter: config.adapter,
+        lanes: laneSettings(config.perf),
         sink: (outcome) => sup?.onUpstream(outcome),
         onRecord: (rec) => sup?.onUpstreamRecord(rec),
         onHealth: (h: UpstreamHealth) => (sup === null ? (earlyHealth = h) : sup.onHealth(h)),
         onLate: () => sup?.onLateUpstream(),
+        onLanes: (lanes) => sup?.onLanes(lanes),
         logger: log,
       })
     } catch (e) {
@@ -190,7 +192,9 @@ export class Runner {
     const cycle = new Cycle(this.#sup, this.#clock, requests, {
       budgetMs: opts?.budgetMs ?? this.config.server.cycle_default_budget_ms,
       order: opts?.order ?? 'priority',
-      concurrency: this.config.perf.worker_concurrency,
+      // Enough markets in flight to keep a full batch queued behind the one running, so the
+      // lane's batches stay full; the lane sheds what cannot finish inside its deadline.
+      concurrency: 2 * this.config.adapter.batch_max_series,
       reserveMs: this.config.adapter.postprocess_budget_ms,
       onFinish: (c) => this.#cycles.delete(c),
     })

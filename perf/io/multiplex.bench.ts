@@ -21,7 +21,7 @@ import { DEFAULTS } from '../../src/config/defaults.js'
 import type { AdapterConfig } from '../../src/config/types.js'
 import { IoEngine } from '../../src/io/thread/engine.js'
 import { UpstreamActor } from '../../src/io/host/io-host.js'
-import type { UpstreamJob, UpstreamOutcome } from '../../src/io/types.js'
+import { laneSettings, type UpstreamJob, type UpstreamOutcome } from '../../src/io/types.js'
 import { startSimulator } from '../../src/sim/index.js'
 import { saveIoResults } from './results.js'
 
@@ -40,6 +40,7 @@ function job(deadline: number, attemptTimeoutMs: number): UpstreamJob {
     deadline,
     attempt_timeout_ms: attemptTimeoutMs,
     max_retries: 0,
+    high: false,
     model: 'chronos2',
     horizon: 12,
     quantiles: [0.1, 0.5, 0.9],
@@ -121,6 +122,7 @@ const actor = await UpstreamActor.start({ adapter: hopAdapter, sink: threadColle
 const localCollector = new Collector()
 const engine = new IoEngine({
   adapter: hopAdapter,
+  lanes: laneSettings(DEFAULTS.perf),
   clock: systemClock,
   onOutcomes: (outcomes) => {
     for (const o of outcomes) localCollector.sink(o)

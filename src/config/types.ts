@@ -28,6 +28,19 @@ export interface WarmupConfig {
   readonly interval_s: number
 }
 
+/** An upstream lane (one per model): its adaptive in-flight limit and its cost prior. */
+export interface LaneConfig {
+  /** Requests in flight per lane at start; the limit then adapts (cap: perf.worker_concurrency). */
+  readonly initial_inflight: number
+  readonly min_inflight: number
+  /** Lanes (models) tracked at most; further models share one overflow lane. */
+  readonly max_lanes: number
+  /** The cost model's prior until the lane has measured its own: fixed ms per request … */
+  readonly cost_fixed_ms: number
+  /** … plus this per series. */
+  readonly cost_per_series_ms: number
+}
+
 export interface AdapterConfig {
   /** The tollama daemon (the Python service's key). */
   readonly base_url: string
@@ -51,6 +64,7 @@ export interface AdapterConfig {
   /** Jobs ready within this window are multiplexed into one upstream request; 0 disables. */
   readonly batch_window_ms: number
   readonly batch_max_series: number
+  readonly lane: LaneConfig
   /** `GET /api/version` probe interval; 0 disables the periodic probe. */
   readonly health_interval_s: number
   readonly warmup: WarmupConfig
@@ -99,10 +113,15 @@ export interface DegradationConfig {
   readonly probe_every_n_requests: number
 }
 
+export type QueuePolicy = 'predicted' | 'fixed'
+
 export interface PerfConfig {
+  /** The cap of each lane's adaptive in-flight limit (upstream requests). */
   readonly worker_concurrency: number
   readonly per_market_inflight_limit: number
   readonly queue_timeout_ms: number
+  /** `predicted`: a queued job waits while its predicted completion fits its deadline; `fixed`: `queue_timeout_ms`. */
+  readonly queue_policy: QueuePolicy
   /** Bounded mailbox per market; a full one answers `mailbox_full`. */
   readonly mailbox_capacity: number
   /** Piscina threads for the math (0 = one per spare core, at least 1). */

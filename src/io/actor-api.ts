@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { AdapterConfig } from '../config/types.js'
-import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
+import type { IoStats, LaneSettings, LaneStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from './types.js'
 
 /**
  * The comlink API of the I/O worker thread (io-actor.ts), as the host (io-host.ts) sees it: the
@@ -17,15 +17,33 @@ import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamReq
  */
 export interface IoActorConfig {
   readonly adapter: AdapterConfig
+  readonly lanes: LaneSettings
 }
 
 /** Thread → host on the data port. */
 export type IoPortMessage =
-  | { readonly t: 'outcomes'; readonly outcomes: UpstreamOutcome[]; readonly records: UpstreamRequestRecord[] }
+  | {
+      readonly t: 'outcomes'
+      readonly outcomes: UpstreamOutcome[]
+      readonly records: UpstreamRequestRecord[]
+      /** The lanes' state, at most every LANE_REPORT_MS (null in between). */
+      readonly lanes: readonly LaneStats[] | null
+    }
   | { readonly t: 'health'; readonly health: UpstreamHealth }
 
-/** Host → thread on the data port: the jobs of one event-loop turn. */
+/** Host → thread on the data port: the jobs of one event-loop turn … */
 export type IoJobsMessage = UpstreamJob[]
+
+/**
+ * … or tickets whose requester no longer waits: a job still queued in its lane is taken out and
+ * answered `withdrawn`; one already sent goes on (its answer fills the cache).
+ */
+export interface IoCancelMessage {
+  readonly t: 'cancel'
+  readonly tickets: number[]
+}
+
+export type IoHostMessage = IoJobsMessage | IoCancelMessage
 
 export interface IoActorApi {
   /** `port` carries the data plane: jobs in (`IoJobsMessage`), outcomes out (`IoPortMessage`). */

@@ -18,6 +18,8 @@ export interface UpstreamJob {
   readonly attempt_timeout_ms: number
   /** Retries allowed after the first attempt (0 in degraded mode). */
   readonly max_retries: number
+  /** Served before the lane's other waiting jobs (`priority: 'high'`). */
+  readonly high: boolean
   readonly model: string
   readonly horizon: number
   /** Sorted ascending, unique, in (0,1). */
@@ -91,6 +93,32 @@ export interface UpstreamHealth {
   readonly latency_ms: number | null
 }
 
+/** How the I/O thread's lanes queue: from `perf` (the rest of their settings are `adapter.lane`). */
+export interface LaneSettings {
+  /** `perf.worker_concurrency`: the cap of each lane's adaptive in-flight limit. */
+  readonly max_inflight: number
+  readonly queue_policy: 'predicted' | 'fixed'
+  readonly queue_timeout_ms: number
+}
+
+export function laneSettings(perf: { readonly worker_concurrency: number; readonly queue_policy: 'predicted' | 'fixed'; readonly queue_timeout_ms: number }): LaneSettings {
+  return { max_inflight: perf.worker_concurrency, queue_policy: perf.queue_policy, queue_timeout_ms: perf.queue_timeout_ms }
+}
+
+/** One lane's state, as the I/O thread reports it (lane.ts `LaneSnapshot`). */
+export interface LaneStats {
+  readonly lane: string
+  readonly limit: number
+  readonly inflight: number
+  readonly queued: number
+  readonly predicted_wait_ms: number
+  readonly shed: number
+  readonly requests: number
+  readonly series: number
+  readonly cost_fixed_ms: number
+  readonly cost_per_series_ms: number
+}
+
 export interface IoStats {
   readonly jobs_received: number
   readonly jobs_pending: number
@@ -99,4 +127,5 @@ export interface IoStats {
   readonly retries: number
   readonly endpoint: '/api/forecast' | '/v1/forecast'
   readonly restarts: number
+  readonly lanes: readonly LaneStats[]
 }

@@ -43,12 +43,19 @@ export class Metrics {
   readonly #fallbackChildren = new Map<string, Child<Counter<'reason'>>>()
   readonly cacheRequests: Record<CacheResult, Child<Counter<'result'>>>
   readonly degradationMode: Gauge
-  readonly breakerState: Gauge
-  readonly breakerTransitions: Counter<'from' | 'to'>
+  readonly #breakerState: Gauge<'lane'>
+  readonly #breakerChildren = new Map<string, Child<Gauge<'lane'>>>()
+  readonly breakerTransitions: Counter<'from' | 'to' | 'lane'>
   readonly modeTransitions: Counter<'from' | 'to'>
   readonly inflight: Gauge
   readonly mailboxDepth: Gauge
   readonly upstreamBatchSize: Histogram
+  readonly #laneLimit: Gauge<'lane'>
+  readonly #laneInflight: Gauge<'lane'>
+  readonly #laneQueue: Gauge<'lane'>
+  readonly #laneWait: Gauge<'lane'>
+  readonly #laneShed: Counter<'lane'>
+  readonly #laneShedChildren = new Map<string, Child<Counter<'lane'>>>()
   readonly #tollamaLatency: Histogram<'endpoint' | 'outcome'>
   readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
   readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
@@ -102,15 +109,16 @@ export class Metrics {
       help: 'Degradation mode: 0 normal, 1 degraded, 2 baseline-only.',
       registers,
     })
-    this.breakerState = new Gauge({
+    this.#breakerState = new Gauge({
       name: 'tsfm_circuit_breaker_state',
-      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      help: 'Circuit breaker state per upstream lane (model): 0 closed, 1 half-open, 2 open.',
+      labelNames: ['lane'] as const,
       registers,
     })
     this.breakerTransitions = new Counter({
       name: 'tsfm_breaker_transitions_total',
-      help: 'Circuit breaker transitions.',
-      labelNames: ['from', 'to'] as const,
+      help: 'Circuit breaker transitions, per upstream lane (model).',
+      labelNames: ['from', 'to', 'lane'] as const,
       registers,
     })
     this.modeTransitions = new Counter({
@@ -146,8 +154,18 @@ export class Metrics {
       buckets: BATCH_SIZE_BUCKETS,
       registers,
     })
+    const lane = (name: string, help: string): Gauge<'lane'> => new Gauge({ name, help, labelNames: ['lane'] as const, registers })
+    this.#laneLimit = lane('tsfm_lane_inflight_limit', "An upstream lane's adaptive in-flight limit (upstream requests; lane = model).")
+    this.#laneInflight = lane('tsfm_lane_inflight', 'Upstream requests a lane has in flight.')
+    this.#laneQueue = lane('tsfm_lane_queue_depth', 'Jobs (series) waiting in a lane for an upstream request.')
+    this.#laneWait = lane('tsfm_lane_predicted_wait_ms', 'Predicted wait of a job joining the lane now, before its own request starts (ms).')
+    this.#laneShed = new Counter({
+      name: 'tsfm_lane_shed_total',
+      help: 'Jobs a lane answered at once from the baseline (queue_timeout) because they could not be served inside their deadline.',
+      labelNames: ['lane'] as const,
+      registers,
+    })
     this.degradationMode.set(0)
-    this.breakerState.set(0)
     this.inflight.set(0)
     this.mailboxDepth.set(0)
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
@@ -156,6 +174,35 @@ export class Metrics {
   /** The gauges `tsfm_inflight` and `tsfm_mailbox_depth` read `source` when scraped. */
   readQueuesFrom(source: QueueSource): void {
     this.#queues = source
+  }
+
+  /** The breaker-state gauge of `lane` (bounded: lanes are bounded by `adapter.lane.max_lanes`). */
+  breakerStateOf(lane: string): Child<Gauge<'lane'>> {
+    let child = this.#breakerChildren.get(lane)
+    if (child === undefined) {
+      child = this.#breakerState.labels(lane)
+      this.#breakerChildren.set(lane, child)
+    }
+    return child
+  }
+
+  /** The I/O thread's report of its lanes. */
+  lanes(stats: readonly { lane: string; limit: number; inflight: number; queued: number; predicted_wait_ms: number }[]): void {
+    for (const l of stats) {
+      this.#laneLimit.labels(l.lane).set(l.limit)
+      this.#laneInflight.labels(l.lane).set(l.inflight)
+      this.#laneQueue.labels(l.lane).set(l.queued)
+      this.#laneWait.labels(l.lane).set(l.predicted_wait_ms)
+    }
+  }
+
+  laneShed(lane: string): void {
+    let child = this.#laneShedChildren.get(lane)
+    if (child === undefined) {
+      child = this.#laneShed.labels(lane)
+      this.#laneShedChildren.set(lane, child)
+    }
+    child.inc()
   }
 
   fallback(reason: FallbackReason): void {

@@ -31,4 +31,9 @@ export interface MathPort {
 
 export interface UpstreamPort {
   submit(job: UpstreamJob): void
+  /**
+   * Nobody waits for `ticket` any more: if its job is still queued in its lane it is taken back
+   * and answered `withdrawn`; if it was already sent, its real outcome comes as usual.
+   */
+  cancel(ticket: number): void
 }

@@ -1,9 +1,16 @@
+import type { LaneStats } from '../io/types.js'
 import type { BreakerSnapshot } from './breaker.js'
 import type { ModeSnapshot } from './mode.js'
 
 /** `runner.state()` and `GET /tsfm/state`. */
 export interface RunnerState {
+  /** The breaker of the default model's lane (`adapter.model`). */
   readonly breaker: BreakerSnapshot
+  /**
+   * Every upstream lane (one per model): its breaker (null for a lane the I/O thread has and the
+   * supervisor has not judged yet) and the I/O thread's last report of its queue (null before one).
+   */
+  readonly lanes: Readonly<Record<string, { readonly breaker: BreakerSnapshot | null; readonly io: LaneStats | null }>>
   readonly mode: ModeSnapshot
   readonly queue: {
     /** Upstream jobs outstanding (≤ worker_concurrency). */

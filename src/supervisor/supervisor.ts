@@ -5,19 +5,20 @@ import { cacheKey } from '../cache/key.js'
 import type { Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
 import { TsfmError } from '../errors.js'
-import type { UpstreamHealth, UpstreamOutcome, UpstreamRequestRecord } from '../io/types.js'
+import type { LaneStats, UpstreamHealth, UpstreamOutcome, UpstreamRequestRecord } from '../io/types.js'
 import type { Logger } from '../log.js'
 import { BREAKER_VALUE, MODE_VALUE, type Metrics } from '../metrics/metrics.js'
-import { isCallerFault, type FallbackReason } from '../reasons.js'
+import { isCallerFault, type FallbackReason, type UpstreamFailureReason } from '../reasons.js'
 import { freqStepMs } from '../request/freq.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { BreakerStateName, ForecastResponse, ModeName } from '../response.js'
 import { bandToPaths, buildAnswer, reanswer, warningsFor, type AnswerState, type Timings } from './answer.js'
-import { CircuitBreaker, type BreakerTransition, type Permit } from './breaker.js'
+import type { CircuitBreaker, Permit } from './breaker.js'
 import { emergencyBand } from './emergency-band.js'
 import { EventRelay, type Listener, type RunnerEventName, type RunnerEvents } from './events.js'
 import { Flight, Waiter, type AnswerSink } from './flight.js'
 import { Gates } from './gates.js'
+import { LaneBreakers, type LaneBreakerTransition } from './lane-breakers.js'
 import { Ledger } from './ledger.js'
 import { MarketTable } from './market.js'
 import { TICK_MSG, type SupervisorMsg } from './messages.js'
@@ -105,7 +106,8 @@ export class Supervisor {
   readonly #tickets = new Tickets<TicketOwner>()
   readonly #markets: MarketTable
   readonly #gates: Gates
-  readonly #breaker: CircuitBreaker
+  /** One breaker per upstream lane (model). */
+  readonly #breakers: LaneBreakers
   readonly #mode: ModeMachine
   readonly #waiterTimers: TimerHeap<Waiter>
   readonly #queueTimers: TimerHeap<Flight>
@@ -117,6 +119,8 @@ export class Supervisor {
   readonly #minWidth: number
   readonly #maxWidth: number
   #health: UpstreamHealth | null = null
+  /** The I/O thread's last report of its lanes. */
+  #laneStats: readonly LaneStats[] = []
   #open = 0
   #closing = false
   #drained: (() => void) | null = null
@@ -137,18 +141,23 @@ export class Supervisor {
     this.#upstream = deps.upstream
     this.#inbox = Mailbox.unbounded<SupervisorMsg>((m) => this.#handle(m))
     this.#cache = new ForecastCache<ForecastResponse>(config.cache, clock)
-    this.#markets = new MarketTable(config.perf.per_market_inflight_limit, config.perf.worker_concurrency, config.perf.mailbox_capacity)
+    // No global limit here: how much goes upstream at once is each lane's adaptive limit, in the
+    // I/O thread (SPEC §3 step 8). The market table keeps one call per market.
+    this.#markets = new MarketTable(config.perf.per_market_inflight_limit, Number.POSITIVE_INFINITY, config.perf.mailbox_capacity)
     this.#metrics.readQueuesFrom(this.#markets)
     this.#gates = new Gates(config, new RoutingPolicy(config.routing))
     this.#ledger = new Ledger(metrics, clock)
     this.#events = new EventRelay(this.#log)
-    this.#breaker = new CircuitBreaker(
+    this.#breakers = new LaneBreakers(
       config.circuit_breaker,
       clock,
       deps.random ?? Math.random,
-      (e) => this.#onBreakerTransition(e),
       config.adapter.deadline_budget_ms,
+      config.adapter.lane.max_lanes,
+      (e) => this.#onBreakerTransition(e),
     )
+    // The default model's lane exists from the start (its breaker is `state().breaker`).
+    this.#breakers.of(config.adapter.model)
     this.#mode = new ModeMachine(config.degradation, clock, (e) => this.#onModeTransition(e))
     this.#waiterTimers = new TimerHeap<Waiter>(clock, (waiter) => this.#post({ kind: 'waiter-due', waiter }))
     this.#queueTimers = new TimerHeap<Flight>(clock, (flight) => this.#post({ kind: 'queue-due', flight }))
@@ -214,8 +223,15 @@ export class Supervisor {
     this.#events.on(event, fn)
   }
 
+  /** The breaker state of the default model's lane. */
   get breakerState(): BreakerStateName {
-    return this.#breaker.state
+    return this.#defaultBreaker().state
+  }
+
+  /** The I/O thread's report of its lanes (limit, queue, predicted wait, cost model). */
+  onLanes(lanes: readonly LaneStats[]): void {
+    this.#laneStats = lanes
+    this.#metrics.lanes(lanes)
   }
 
   get modeName(): ModeName {
@@ -263,7 +279,8 @@ export class Supervisor {
     const cache = this.#cache.stats()
     const lookups = cache.hits + cache.stale + cache.misses
     return {
-      breaker: this.#breaker.snapshot(),
+      breaker: this.#defaultBreaker().snapshot(),
+      lanes: this.#lanesState(),
       mode: this.#mode.snapshot(),
       queue: {
         inflight: this.#markets.inflight,
@@ -339,7 +356,7 @@ export class Supervisor {
     if (hit.kind !== 'miss') {
       if (hit.kind === 'fresh') this.#metrics.cacheRequests.hit.inc()
       else this.#metrics.cacheRequests.stale.inc()
-      this.#deliver(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(), this.#timings(waiter, 0, 0)))
+      this.#deliver(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(req), this.#timings(waiter, 0, 0)))
       if (hit.kind === 'stale' && hit.revalidate) this.#revalidate(key, req)
       return
     }
@@ -384,7 +401,9 @@ export class Supervisor {
       if (!this.#mode.shouldProbe()) return this.#fallBack(flight, 'degradation_baseline_only', Fallback.Plain)
       flight.probe = true
     }
-    if (this.#breaker.state === 'open') return this.#refused(flight)
+    const breaker = this.#breakers.of(flight.req.model.model_name)
+    flight.breaker = breaker
+    if (breaker.state === 'open') return this.#refused(flight)
     const admitted = this.#markets.admit(flight)
     if (admitted === 'full') return this.#fallBack(flight, 'mailbox_full', Fallback.Plain)
     if (admitted === 'dispatch') {
@@ -392,7 +411,7 @@ export class Supervisor {
       this.#dispatch(flight)
       return
     }
-    this.#queueTimers.schedule(flight, this.#clock.now() + this.#queueTimeoutMs)
+    this.#queueTimers.schedule(flight, this.#queueDue(flight))
   }
 
   /** The breaker refused: a failure for the mode machine; stale-if-error or `circuit_breaker_open`. */
@@ -406,13 +425,15 @@ export class Supervisor {
     const now = this.#clock.now()
     flight.queueMs = now - flight.enqueuedAt
     this.#metrics.queueWait.observe(flight.queueMs)
-    const permit = this.#breaker.tryAcquire()
+    const breaker = flight.breaker as CircuitBreaker
+    const permit = breaker.tryAcquire()
     if (permit === null) {
       this.#markets.release(flight)
       this.#refused(flight)
       return
     }
     flight.permit = permit
+    this.#breakers.acquired(breaker)
     flight.state = 'upstream'
     flight.dispatchedAt = now
     flight.ticket = this.#tickets.issue(flight)
@@ -423,6 +444,7 @@ export class Supervisor {
       this.#mode.attemptTimeoutMs(this.#normalTimeoutMs),
       this.#mode.maxRetries(this.#config.adapter.retry_count),
       this.#config.input_len_steps,
+      flight.high,
     )
     this.#upstream.submit(job)
   }
@@ -464,25 +486,41 @@ export class Supervisor {
     this.#markets.release(flight)
     flight.upstreamMs = outcome.upstream_ms
     const permit = flight.permit as Permit
+    const breaker = flight.breaker as CircuitBreaker
     flight.permit = null
+    this.#breakers.settled(breaker)
+    if (!outcome.ok && outcome.reason === 'withdrawn') {
+      // Taken back from its lane unsent (#detach asked): no verdict on anything. A client that
+      // joined meanwhile gets the flight started again.
+      breaker.release(permit)
+      if (flight.waiters.length > 0) this.#start(flight)
+      else this.#finish(flight)
+      this.#pump()
+      return
+    }
     if (outcome.ok) {
       this.#upstreamEwma = this.#upstreamEwma === 0 ? outcome.upstream_ms : 0.8 * this.#upstreamEwma + 0.2 * outcome.upstream_ms
-      this.#breaker.success(permit)
+      breaker.success(permit)
       this.#recordMode(flight, true)
       flight.state = 'math'
       flight.ticket = this.#tickets.issue(flight)
       this.#math.postprocess(flight.ticket, flight.req, outcome.values)
     } else {
-      const reason = outcome.reason
+      const reason = outcome.reason as Exclude<UpstreamFailureReason, 'withdrawn'>
       if (isCallerFault(reason)) {
         // The caller's own mistake (a model tollama does not have, a request it refuses): no
         // verdict on the upstream, for the breaker or the mode machine.
-        this.#breaker.release(permit)
+        breaker.release(permit)
+      } else if (reason === 'queue_timeout') {
+        // Shed by its lane because the offered load exceeds what the upstream can serve in time
+        // (SPEC §3 step 8, §5): a verdict on the traffic, not on the upstream's health.
+        breaker.release(permit)
+        this.#metrics.laneShed(this.#breakers.laneOf(flight.req.model.model_name))
       } else if (reason === 'deadline_exceeded') {
         // This job's own deadline passed while its request went on for others (a multiplexed
         // request is timed by its longest member): the request's verdict comes with the members
         // still waiting for it. The client did miss its upstream answer: a mode event.
-        this.#breaker.release(permit)
+        breaker.release(permit)
         this.#recordMode(flight, false)
       } else {
         // Count one failed multiplexed request once toward the breaker's consecutive failures
@@ -490,7 +528,7 @@ export class Supervisor {
         // times (each keeps its own retry allowance), so the request is remembered by id, not
         // only as the last one seen.
         const sameRequest = outcome.batch_id !== 0 && !this.#failedBatches.add(outcome.batch_id)
-        this.#breaker.failure(permit, sameRequest)
+        breaker.failure(permit, sameRequest)
         this.#recordMode(flight, false)
       }
       this.#fallBack(flight, reason, Fallback.StaleIfError)
@@ -514,7 +552,7 @@ export class Supervisor {
       flight.req,
       bandToPaths(band.values, flight.req.quantiles, flight.req.horizon_steps),
       { runtime: 'tollama', reason: null, warnings: warningsFor(band.warnings, null), route: flight.route, cacheHit: false, cacheStale: false },
-      this.#answerState(),
+      this.#answerState(flight.req),
       { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 },
       inputLength(flight.req, this.#config),
     )
@@ -535,7 +573,7 @@ export class Supervisor {
         for (let i = 0; i < waiters.length; i++) {
           const w = waiters[i] as Waiter
           if (w.state !== 'waiting') continue
-          this.#deliver(w, reanswer(stale, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, this.#answerState(), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+          this.#deliver(w, reanswer(stale, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, this.#answerState(flight.req), this.#timings(w, flight.queueMs, flight.upstreamMs)))
         }
         return this.#finish(flight)
       }
@@ -574,7 +612,7 @@ export class Supervisor {
       flight.req,
       bandToPaths(values, flight.req.quantiles, flight.req.horizon_steps),
       { runtime: 'baseline', reason: said, warnings: warningsFor(band.ok ? band.warnings : 0, said), route: flight.route, cacheHit: false, cacheStale: false },
-      this.#answerState(),
+      this.#answerState(flight.req),
       timings,
       inputLength(flight.req, this.#config),
     )
@@ -585,7 +623,7 @@ export class Supervisor {
     for (let i = 0; i < waiters.length; i++) {
       const w = waiters[i] as Waiter
       if (w.state !== 'waiting') continue
-      this.#deliver(w, reanswer(answer, { cacheHit: false, cacheStale: false }, this.#answerState(), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+      this.#deliver(w, reanswer(answer, { cacheHit: false, cacheStale: false }, this.#answerState(flight.req), this.#timings(w, flight.queueMs, flight.upstreamMs)))
     }
   }
 
@@ -633,10 +671,14 @@ export class Supervisor {
     if (flight === null) return
     const i = flight.waiters.indexOf(waiter)
     if (i >= 0) flight.waiters.splice(i, 1)
-    if (flight.waiters.length === 0 && !flight.revalidation && flight.state === 'queued') {
+    if (flight.waiters.length > 0 || flight.revalidation) return
+    if (flight.state === 'queued') {
       this.#queueTimers.cancel(flight)
       this.#markets.unqueue(flight)
       this.#finish(flight)
+    } else if (flight.state === 'upstream' && flight.ticket !== 0) {
+      // Possibly still waiting in its lane (I/O thread): take it back if so.
+      this.#upstream.cancel(flight.ticket)
     }
   }
 
@@ -715,8 +757,9 @@ export class Supervisor {
       this.#markets.unqueue(flight)
     }
     this.#markets.release(flight)
-    if (flight.permit !== null) {
-      this.#breaker.release(flight.permit as Permit)
+    if (flight.permit !== null && flight.breaker !== null) {
+      flight.breaker.release(flight.permit as Permit)
+      this.#breakers.settled(flight.breaker)
       flight.permit = null
     }
     this.#finish(flight)
@@ -739,8 +782,8 @@ export class Supervisor {
     this.#failSink(waiter, new TsfmError('TSFM_INTERNAL', 'internal error'))
   }
 
-  #answerState(): AnswerState {
-    return { breaker: this.#breaker.state, mode: this.#mode.mode.kind }
+  #answerState(req: ForecastRequest): AnswerState {
+    return { breaker: this.#breakers.stateOf(req.model.model_name), mode: this.#mode.mode.kind }
   }
 
   #timings(waiter: Waiter, queue: number, upstream: number): Timings {
@@ -761,7 +804,7 @@ export class Supervisor {
     // Probes run in degraded mode too: with no client traffic they are the only events the
     // 10-minute recovery rule can count (SPEC §5: recover without client traffic).
     if (this.#mode.probeDue()) this.#sendProbe()
-    this.#metrics.breakerState.set(BREAKER_VALUE[this.#breaker.state])
+    for (const [lane, breaker] of this.#breakers.entries()) this.#metrics.breakerStateOf(lane).set(BREAKER_VALUE[breaker.state])
   }
 
   /** The tiny real forecast of degraded and baseline-only modes; its outcome is a mode event only. */
@@ -769,7 +812,8 @@ export class Supervisor {
     const now = this.#clock.now()
     const req = probeRequest(this.#config, now, freqStepMs(this.#config.freq))
     const ticket = this.#tickets.issue(new Probe(now))
-    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, this.#mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps))
+    // High priority: one tiny series that decides the mode must not wait behind a queue.
+    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, this.#mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps, true))
   }
 
   #onModeTransition(e: ModeTransition): void {
@@ -779,11 +823,37 @@ export class Supervisor {
     this.#events.emit('mode', e)
   }
 
-  #onBreakerTransition(e: BreakerTransition): void {
-    this.#metrics.breakerTransitions.labels(e.from, e.to).inc()
-    this.#metrics.breakerState.set(BREAKER_VALUE[e.to])
-    this.#log.warn({ event: 'breaker_transition', ...e }, `circuit breaker ${e.from} -> ${e.to}`)
+  #onBreakerTransition(e: LaneBreakerTransition): void {
+    this.#metrics.breakerTransitions.labels(e.from, e.to, e.lane).inc()
+    this.#metrics.breakerStateOf(e.lane).set(BREAKER_VALUE[e.to])
+    this.#log.warn({ event: 'breaker_transition', ...e }, `circuit breaker of lane ${e.lane}: ${e.from} -> ${e.to} (${e.reason})`)
     this.#events.emit('breaker', e)
+  }
+
+  #defaultBreaker(): CircuitBreaker {
+    return this.#breakers.of(this.#config.adapter.model)
+  }
+
+  /**
+   * When a flight waiting for its market's slot gives up (`queue_timeout`): with the `fixed`
+   * policy after `queue_timeout_ms`; with `predicted`, when what is left of its deadline no longer
+   * covers a typical upstream call (smoothed latency) and the post-processing reserve.
+   */
+  #queueDue(flight: Flight): number {
+    if (this.#config.perf.queue_policy === 'fixed') return this.#clock.now() + this.#queueTimeoutMs
+    return flight.deadline - this.#config.adapter.postprocess_budget_ms - this.#upstreamEwma
+  }
+
+  #lanesState(): RunnerState['lanes'] {
+    const out: Record<string, RunnerState['lanes'][string]> = {}
+    const breakers = this.#breakers.snapshots()
+    for (const [lane, breaker] of Object.entries(breakers)) out[lane] = { breaker, io: null }
+    for (const stats of this.#laneStats) {
+      const entry = out[stats.lane]
+      if (entry !== undefined) out[stats.lane] = { breaker: entry.breaker, io: stats }
+      else out[stats.lane] = { breaker: null, io: stats }
+    }
+    return out
   }
 
   #stopTimers(): Promise<void> {
@@ -794,8 +864,8 @@ export class Supervisor {
 }
 
 /** Outcomes that say nothing about the upstream's health for the mode machine's probes. */
-function isNeutral(reason: FallbackReason): boolean {
-  return isCallerFault(reason) || reason === 'deadline_exceeded'
+function isNeutral(reason: UpstreamFailureReason): boolean {
+  return isCallerFault(reason) || reason === 'deadline_exceeded' || reason === 'queue_timeout' || reason === 'withdrawn'
 }
 
 /** The baseline band a flight already computed, or null. */

@@ -14,6 +14,7 @@ export function upstreamJob(
   attemptTimeoutMs: number,
   maxRetries: number,
   inputLen: number,
+  high: boolean,
 ): UpstreamJob {
   const n = req.y.length
   const from = n > inputLen ? n - inputLen : 0
@@ -22,6 +23,7 @@ export function upstreamJob(
     deadline,
     attempt_timeout_ms: attemptTimeoutMs,
     max_retries: maxRetries,
+    high,
     model: req.model.model_name,
     horizon: req.horizon_steps,
     quantiles: req.quantiles,

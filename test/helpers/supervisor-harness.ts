@@ -40,6 +40,21 @@ export class FakeUpstream implements UpstreamPort {
     this.maxPerMarket = Math.max(this.maxPerMarket, n)
   }
 
+  /**
+   * Whether a cancelled job is still queued (taken back, answered `withdrawn`) or already sent
+   * (it goes on, the test answers it). Default: still queued, as in a lane with a backlog.
+   */
+  cancelsTakeBack = true
+  readonly cancelled: number[] = []
+
+  cancel(ticket: number): void {
+    this.cancelled.push(ticket)
+    const job = this.#pending.get(ticket)
+    if (job === undefined || !this.cancelsTakeBack) return
+    this.#settle(job)
+    this.sup().onUpstream({ ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0 })
+  }
+
   /** Jobs not yet answered, in submission order. */
   get pending(): UpstreamJob[] {
     return [...this.#pending.values()]

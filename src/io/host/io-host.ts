@@ -6,9 +6,10 @@ import { TsfmError, quote } from '../../errors.js'
 import type { Logger } from '../../log.js'
 import { distFile } from '../../paths.js'
 import { nodeEndpoint } from '../comlink-node.js'
-import type { IoActorApi, IoJobsMessage, IoPortMessage } from '../actor-api.js'
+import type { IoActorApi, IoCancelMessage, IoJobsMessage, IoPortMessage } from '../actor-api.js'
 import { InflightTickets, type HeldTicket } from './inflight.js'
-import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
+import { laneSettings, type IoStats, type LaneSettings, type LaneStats, type UpstreamHealth, type UpstreamJob, type UpstreamOutcome, type UpstreamRequestRecord } from '../types.js'
+import { DEFAULTS } from '../../config/defaults.js'
 
 /**
  * The main-thread side of the I/O actor: spawns the worker thread (io-actor.ts), sends it the
@@ -56,6 +57,8 @@ export const START_TIMEOUT_MS = 10_000
 
 export interface UpstreamActorOptions {
   readonly adapter: AdapterConfig
+  /** How the thread's lanes queue (`laneSettings(config.perf)`); the stock settings when absent. */
+  readonly lanes?: LaneSettings
   /** Receives exactly one outcome per submitted ticket. */
   readonly sink: (o: UpstreamOutcome) => void
   /** Every HTTP request the actor made (tollama latency and batch-size metrics). */
@@ -67,6 +70,8 @@ export interface UpstreamActorOptions {
    * at its deadline, or held by a thread that was replaced); the outcome itself is dropped.
    */
   readonly onLate?: () => void
+  /** The lanes' state, as the thread reports it (every LANE_REPORT_MS while outcomes flow). */
+  readonly onLanes?: (lanes: readonly LaneStats[]) => void
   readonly clock?: Clock
   /** Thread deaths and restarts are logged here (one line each); silent when absent. */
   readonly logger?: Logger
@@ -85,6 +90,10 @@ interface Thread {
 }
 
 const noop = (): void => undefined
+
+function withdrawn(ticket: number, upstream_ms: number): UpstreamOutcome {
+  return { ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms, batch_size: 0, batch_id: 0 }
+}
 
 function fail(ticket: number, reason: 'upstream_unavailable' | 'deadline_exceeded', upstream_ms: number, batchId = 0): UpstreamOutcome {
   return { ticket, ok: false, reason, attempts: 0, upstream_ms, batch_size: 0, batch_id: batchId }
@@ -118,6 +127,7 @@ function detach(job: UpstreamJob, transfer: ArrayBuffer[]): UpstreamJob {
     deadline: job.deadline,
     attempt_timeout_ms: job.attempt_timeout_ms,
     max_retries: job.max_retries,
+    high: job.high,
     model: job.model,
     horizon: job.horizon,
     quantiles: job.quantiles,
@@ -139,6 +149,8 @@ function detach(job: UpstreamJob, transfer: ArrayBuffer[]): UpstreamJob {
 
 export class UpstreamActor {
   readonly #adapter: AdapterConfig
+  readonly #lanes: LaneSettings
+  readonly #onLanes: (lanes: readonly LaneStats[]) => void
   readonly #sink: (o: UpstreamOutcome) => void
   readonly #onRecord: (r: UpstreamRequestRecord) => void
   readonly #onHealth: (h: UpstreamHealth) => void
@@ -152,6 +164,8 @@ export class UpstreamActor {
   /** Jobs of this turn (or waiting for a starting thread), with their buffers to transfer. */
   #outbox: UpstreamJob[] = []
   #transfer: ArrayBuffer[] = []
+  /** Tickets to withdraw, sent to the thread with the next flush. */
+  #cancels: number[] = []
   /** Failures decided inside `submit`, delivered with the next flush (never re-entrantly). */
   #deferred: UpstreamOutcome[] = []
   #flushScheduled = false
@@ -171,6 +185,8 @@ export class UpstreamActor {
 
   private constructor(opts: UpstreamActorOptions) {
     this.#adapter = opts.adapter
+    this.#lanes = opts.lanes ?? laneSettings(DEFAULTS.perf)
+    this.#onLanes = opts.onLanes ?? noop
     this.#sink = opts.sink
     this.#onRecord = opts.onRecord ?? noop
     this.#onHealth = opts.onHealth ?? noop
@@ -233,6 +249,24 @@ export class UpstreamActor {
     if (this.#state === 'ready') this.#scheduleFlush()
   }
 
+  /**
+   * Nobody waits for `ticket` any more. A job still in this turn's outbox is taken back here and
+   * answered `withdrawn` on the next turn; otherwise the thread is asked (its lane takes the job
+   * back if still queued, and answers `withdrawn`; a job already sent goes on).
+   */
+  cancel(ticket: number): void {
+    if (!this.#inflight.has(ticket)) return
+    const i = this.#outbox.findIndex((j) => j.ticket === ticket)
+    if (i >= 0) {
+      this.#outbox.splice(i, 1)
+      const held = this.#inflight.take(ticket)
+      this.#deferred.push(withdrawn(ticket, held === undefined ? 0 : this.#clock.now() - held.submittedAt))
+    } else {
+      this.#cancels.push(ticket)
+    }
+    this.#scheduleFlush()
+  }
+
   /** The last probe (`probe` true: probe now). Never rejects, also when the thread dies meanwhile. */
   health(probe = false): Promise<UpstreamHealth> {
     return this.#call((r) => r.health(probe), () => this.#lastHealth).then((h) => {
@@ -251,6 +285,7 @@ export class UpstreamActor {
       retries: this.#lastStats?.retries ?? 0,
       endpoint: this.#lastHealth.endpoint,
       restarts: 0,
+      lanes: this.#lastStats?.lanes ?? [],
     })
     return this.#call((r) => r.stats(), fallback).then((s) => {
       this.#lastStats = s
@@ -332,7 +367,7 @@ export class UpstreamActor {
     const startTimer = this.#clock.setTimeout(() => {
       if (this.#thread === thread && this.#state === 'starting') void worker.terminate()
     }, START_TIMEOUT_MS, true)
-    remote.init({ adapter: this.#adapter }, Comlink.transfer(port2, [port2])).then(
+    remote.init({ adapter: this.#adapter, lanes: this.#lanes }, Comlink.transfer(port2, [port2])).then(
       () => {
         this.#clock.clearTimeout(startTimer)
         if (this.#thread !== thread || this.#state === 'closed') return settle(false)
@@ -399,6 +434,7 @@ export class UpstreamActor {
       }
     }
     for (const r of m.records) this.#onRecord(r)
+    if (m.lanes !== null) this.#onLanes(m.lanes)
   }
 
   #scheduleFlush(): void {
@@ -420,8 +456,14 @@ export class UpstreamActor {
     if (thread !== null && this.#state === 'ready') this.#post(thread)
   }
 
-  /** Posts the outbox (the jobs of this turn) to `thread` in one message. */
+  /** Posts the outbox (the jobs of this turn) to `thread` in one message, then any cancels. */
   #post(thread: Thread): void {
+    if (this.#cancels.length > 0) {
+      const msg: IoCancelMessage = { t: 'cancel', tickets: this.#cancels }
+      this.#cancels = []
+      // After this turn's jobs, so a job and its cancel in one turn arrive in that order.
+      queueMicrotask(() => thread.port.postMessage(msg))
+    }
     if (this.#outbox.length === 0) return
     const jobs = this.#outbox
     const transfer = this.#transfer

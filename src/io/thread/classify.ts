@@ -23,6 +23,8 @@ export const UNAVAILABLE = f('upstream_unavailable', true)
 export const INVALID_PAYLOAD = f('upstream_invalid_payload', false)
 export const MODEL_MISSING = f('upstream_model_missing', false)
 export const DEADLINE = f('deadline_exceeded', false)
+/** Shed from its lane's queue: it could no longer finish in time (lane.ts). */
+export const QUEUE_TIMEOUT = f('queue_timeout', false)
 /** Both forecast routes answered a route 404. */
 export const NOT_FOUND = f('upstream_http_404', false)
 

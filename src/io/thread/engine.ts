@@ -1,23 +1,33 @@
 import type { Clock } from '../../clock/clock.js'
 import type { AdapterConfig } from '../../config/types.js'
-import { Batcher, PendingJob } from './batcher.js'
-import { UNAVAILABLE } from './classify.js'
+import { batchKey } from './batch-key.js'
+import { QUEUE_TIMEOUT, UNAVAILABLE } from './classify.js'
 import { TollamaClient } from './client.js'
 import { CallCounters, runForecastGroup, type CallContext } from './forecast-call.js'
 import { HealthMonitor } from './health.js'
-import type { IoStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
+import type { IoStats, LaneSettings, LaneStats, UpstreamHealth, UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
+import { Lane, type AttemptObserver } from './lane/lane.js'
+import { Lanes } from './lane/lanes.js'
+import { PendingJob } from './pending-job.js'
 import { Warmup } from './warmup.js'
+
+/** The lanes' state goes to the host with the outcomes at most this often (and on request). */
+export const LANE_REPORT_MS = 250
 
 /**
  * The I/O actor's logic, free of threads: jobs in, outcomes out. `io-actor.ts` runs it in its
  * own worker thread (jobs in and outcomes out on its data port); tests and benchmarks can also
  * run it in-process.
  *
- * Outcomes and request records are collected and handed to `onOutcomes` once per event-loop turn
- * (one message across the thread boundary per turn, however many jobs settled in it). Each job is
- * settled exactly once.
+ * Jobs go to their lane (lane/lane.ts: one per model, its own queue, batches, adaptive in-flight
+ * limit and deadline-aware admission); the jobs of one arriving message are all queued before any
+ * lane sends, so a turn's jobs share one request.
  *
- * Closing drains rather than drops: jobs waiting for their batch window go upstream at once,
+ * Outcomes and request records are collected and handed to `onOutcomes` once per event-loop turn
+ * (one message across the thread boundary per turn, however many jobs settled in it), with the
+ * lanes' state every LANE_REPORT_MS. Each job is settled exactly once.
+ *
+ * Closing drains rather than drops: jobs waiting in their lanes go upstream at once,
  * requests in flight finish within their own deadlines (every attempt is cut to its members'
  * deadlines, forecast-call.ts, so this wait is bounded), and only then are the connections
  * closed. Jobs that arrive after close began fail at once as `upstream_unavailable`.
@@ -27,14 +37,15 @@ export interface EngineOptions {
   readonly clock: Clock
   /** Jitter source in [0, 1); `Math.random` unless a test injects one. */
   readonly random?: () => number
-  readonly onOutcomes: (outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[]) => void
+  readonly onOutcomes: (outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[], lanes: LaneStats[] | null) => void
+  readonly lanes: LaneSettings
   readonly onHealth?: (h: UpstreamHealth) => void
 }
 
 export class IoEngine {
   readonly #clock: Clock
   readonly #client: TollamaClient
-  readonly #batcher: Batcher
+  readonly #lanes: Lanes
   readonly #health: HealthMonitor
   readonly #warmup: Warmup
   readonly #ctx: CallContext
@@ -46,6 +57,11 @@ export class IoEngine {
   #outcomes: UpstreamOutcome[] = []
   #records: UpstreamRequestRecord[] = []
   #flushScheduled = false
+  #lanesReportedAt = Number.NEGATIVE_INFINITY
+  /** Jobs waiting in a lane, by ticket (what a cancel can still take back). */
+  readonly #queued = new Map<number, PendingJob>()
+  /** Lanes that got jobs in the message being handled (pumped once at its end). */
+  readonly #touched = new Set<Lane>()
   readonly #flushBound = (): void => this.#flush()
   #received = 0
   #closed = false
@@ -72,13 +88,31 @@ export class IoEngine {
       record,
       counters: this.#counters,
     }
-    this.#batcher = new Batcher({
-      clock: opts.clock,
-      windowMs: a.batch_window_ms,
-      maxSeries: a.batch_max_series,
-      postprocessBudgetMs: a.postprocess_budget_ms,
-      flush: (group) => this.#send(group),
-    })
+    const limit = {
+      initial: a.lane.initial_inflight,
+      min: Math.min(a.lane.min_inflight, opts.lanes.max_inflight),
+      max: opts.lanes.max_inflight,
+      alpha: 0.5,
+      beta: 1,
+    }
+    this.#lanes = new Lanes(
+      a.lane.max_lanes,
+      (name) =>
+        new Lane({
+          name,
+          clock: opts.clock,
+          maxSeries: a.batch_max_series,
+          windowMs: a.batch_window_ms,
+          reserveMs: a.postprocess_budget_ms,
+          policy: opts.lanes.queue_policy,
+          queueTimeoutMs: opts.lanes.queue_timeout_ms,
+          limit,
+          priorFixedMs: a.lane.cost_fixed_ms,
+          priorPerSeriesMs: a.lane.cost_per_series_ms,
+          send: (group, observe) => this.#send(group, observe),
+          shed: (p) => this.#shed(p),
+        }),
+    )
     this.#health = new HealthMonitor({
       clock: opts.clock,
       client: this.#client,
@@ -98,14 +132,41 @@ export class IoEngine {
 
   submit(jobs: readonly UpstreamJob[]): void {
     const now = this.#clock.now()
-    const idle = this.#inflight.size === 0
     for (const job of jobs) {
       this.#received++
-      const p = new PendingJob(job, now)
-      if (this.#closed) this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0 })
-      else this.#batcher.add(p)
+      const p = new PendingJob(job, now, batchKey(job))
+      if (this.#closed) {
+        this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0 })
+        continue
+      }
+      const lane = this.#lanes.of(job.model)
+      this.#queued.set(job.ticket, p)
+      p.lane = lane
+      lane.enqueue(p)
+      this.#touched.add(lane)
     }
-    this.#batcher.flushIfIdle(idle)
+    for (const lane of this.#touched) lane.pump()
+    this.#touched.clear()
+  }
+
+  /**
+   * Requesters no longer wait for these tickets: a job still queued leaves its lane and is
+   * answered `withdrawn` (no upstream work for nobody); a job already sent goes on.
+   */
+  cancel(tickets: readonly number[]): void {
+    for (const ticket of tickets) {
+      const p = this.#queued.get(ticket)
+      if (p === undefined || p.state !== 'queued') continue
+      p.lane?.withdraw(p)
+      this.#settle(p, { ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms: this.#clock.now() - p.receivedAt, batch_size: 0, batch_id: 0 })
+    }
+  }
+
+  /** Every lane's state now. */
+  lanes(): LaneStats[] {
+    const out: LaneStats[] = []
+    for (const lane of this.#lanes.values()) out.push(lane.snapshot())
+    return out
   }
 
   health(probe: boolean): Promise<UpstreamHealth> {
@@ -115,13 +176,20 @@ export class IoEngine {
   stats(): IoStats {
     return {
       jobs_received: this.#received,
-      jobs_pending: this.#batcher.pending + this.#inflight.size,
+      jobs_pending: this.#queuedSeries() + this.#inflight.size,
       requests_sent: this.#counters.requests_sent,
       series_sent: this.#counters.series_sent,
       retries: this.#counters.retries,
       endpoint: this.#client.forecastPath,
       restarts: 0,
+      lanes: this.lanes(),
     }
+  }
+
+  #queuedSeries(): number {
+    let n = 0
+    for (const lane of this.#lanes.values()) n += lane.queued
+    return n
   }
 
   /** `GET /api/tags`: the installed model names, or null (unreachable, timed out, unreadable). */
@@ -142,21 +210,30 @@ export class IoEngine {
     this.#closed = true
     this.#health.stop()
     this.#warmup.stop()
-    this.#batcher.flushAll()
+    for (const lane of this.#lanes.values()) lane.flushAll()
     if (this.#inflight.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
     this.#flush()
     await this.#client.close()
   }
 
-  #send(group: PendingJob[]): void {
-    for (const p of group) this.#inflight.add(p)
-    void runForecastGroup(this.#ctx, group)
+  #send(group: PendingJob[], observe: AttemptObserver): Promise<void> {
+    for (const p of group) {
+      this.#queued.delete(p.job.ticket)
+      this.#inflight.add(p)
+    }
+    return runForecastGroup(this.#ctx, group, observe)
+  }
+
+  /** A job its lane could not serve in time: answered at once, never sent. */
+  #shed(p: PendingJob): void {
+    this.#settle(p, { ticket: p.job.ticket, ok: false, reason: QUEUE_TIMEOUT.reason, attempts: 0, upstream_ms: this.#clock.now() - p.receivedAt, batch_size: 0, batch_id: 0 })
   }
 
   #settle(p: PendingJob, outcome: UpstreamOutcome): void {
     if (p.settled) return
     p.settled = true
     this.#inflight.delete(p)
+    this.#queued.delete(p.job.ticket)
     this.#outcomes.push(outcome)
     this.#scheduleFlush()
     if (this.#drained !== null && this.#inflight.size === 0) {
@@ -178,6 +255,12 @@ export class IoEngine {
     const records = this.#records
     this.#outcomes = []
     this.#records = []
-    this.#onOutcomes(outcomes, records)
+    const now = this.#clock.now()
+    let lanes: LaneStats[] | null = null
+    if (now - this.#lanesReportedAt >= LANE_REPORT_MS) {
+      this.#lanesReportedAt = now
+      lanes = this.lanes()
+    }
+    this.#onOutcomes(outcomes, records, lanes)
   }
 }

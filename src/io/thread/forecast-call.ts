@@ -1,6 +1,8 @@
 import type { Clock } from '../../clock/clock.js'
 import { DEADLINE, INVALID_PAYLOAD, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
-import type { PendingJob } from './batcher.js'
+import type { PendingJob } from './pending-job.js'
+import type { AttemptObserver, AttemptVerdict } from './lane/lane.js'
+import { isCallerFault } from '../../reasons.js'
 import type { ForecastResult, TollamaClient } from './client.js'
 import { parseForecastAnswer } from './parse.js'
 import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
@@ -102,11 +104,21 @@ function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.setTimeout(resolve, ms))
 }
 
-/** Runs `group` to completion; never rejects (a bug fails the members not yet settled as unavailable). */
-export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[]): Promise<void> {
+/** The attempt's verdict on the upstream, for its lane's limiter and cost model. */
+function verdictOf(failure: Failure): AttemptVerdict {
+  return isCallerFault(failure.reason) ? 'neutral' : 'drop'
+}
+
+const noObserver: AttemptObserver = () => undefined
+
+/**
+ * Runs `group` to completion; never rejects (a bug fails the members not yet settled as
+ * unavailable). `observe` hears of every HTTP attempt: its series, start, duration and verdict.
+ */
+export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[], observe: AttemptObserver = noObserver): Promise<void> {
   const batchId = ++lastBatchId
   try {
-    await attemptAll(ctx, group, batchId)
+    await attemptAll(ctx, group, batchId, observe)
   } catch {
     failEach(ctx, group, UNAVAILABLE, group.length, batchId)
   }
@@ -127,7 +139,7 @@ class Carried {
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number): Promise<void> {
+async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver): Promise<void> {
   const head = group[0]!.job
   const pp = ctx.retry.postprocess_budget_ms
   // Members with no attempt left fail now, without a place in the body.
@@ -152,10 +164,12 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
       const valid = split(ctx, carried, res.text, end, batchId)
       // The request's own outcome: `ok` if it answered anyone.
       ctx.record({ endpoint: path, outcome: valid > 0 ? 'ok' : INVALID_PAYLOAD.reason, ms: end - start, series: n })
+      observe(n, start, end - start, valid > 0 ? 'ok' : 'drop')
       return
     }
     if (res.kind === ROUTE_MISSING) {
       ctx.record({ endpoint: path, outcome: NOT_FOUND.reason, ms: end - start, series: n })
+      observe(n, start, end - start, 'neutral')
       if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId)
       // The other route, right away, for the same members: a capability switch, not a retry.
       switched = true
@@ -163,6 +177,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     } else {
       last = res.failure
       ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
+      observe(n, start, end - start, verdictOf(last))
       const retry = retrying(ctx, live, res, n, batchId)
       if (retry.members.length === 0) return
       ctx.counters.retries++

@@ -2,9 +2,9 @@ import * as Comlink from 'comlink'
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 import { systemClock } from '../../clock/clock.js'
 import { nodeEndpoint } from '../comlink-node.js'
-import type { IoActorApi, IoActorConfig, IoJobsMessage, IoPortMessage } from '../actor-api.js'
+import type { IoActorApi, IoActorConfig, IoHostMessage, IoPortMessage } from '../actor-api.js'
 import { IoEngine } from './engine.js'
-import type { UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
+import type { LaneStats, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 
 /**
  * Worker-thread entry of the I/O actor (SPEC §7): owns the undici pool and the multiplexer
@@ -17,10 +17,10 @@ import type { UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 let engine: IoEngine | null = null
 let port: MessagePort | null = null
 
-function sendOutcomes(outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[]): void {
+function sendOutcomes(outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[], lanes: LaneStats[] | null): void {
   const transfer: ArrayBuffer[] = []
   for (const o of outcomes) if (o.ok) transfer.push(o.values.buffer as ArrayBuffer)
-  const msg: IoPortMessage = { t: 'outcomes', outcomes, records }
+  const msg: IoPortMessage = { t: 'outcomes', outcomes, records, lanes }
   port?.postMessage(msg, transfer)
 }
 
@@ -30,6 +30,7 @@ const api: IoActorApi = {
     port = p
     const e = new IoEngine({
       adapter: cfg.adapter,
+      lanes: cfg.lanes,
       clock: systemClock,
       onOutcomes: sendOutcomes,
       onHealth: (health) => {
@@ -38,7 +39,7 @@ const api: IoActorApi = {
       },
     })
     engine = e
-    p.on('message', (jobs: IoJobsMessage) => e.submit(jobs))
+    p.on('message', (m: IoHostMessage) => (Array.isArray(m) ? e.submit(m) : e.cancel(m.tickets)))
     e.start()
   },
   health(probe) {
@@ -55,7 +56,11 @@ const api: IoActorApi = {
     // another port: nothing orders the two. A message is queued on its port when it is posted,
     // so the jobs are there to take now, before the engine stops accepting.
     if (port !== null && engine !== null) {
-      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) engine.submit(m.message as IoJobsMessage)
+      for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+        const msg = m.message as IoHostMessage
+        if (Array.isArray(msg)) engine.submit(msg)
+        else engine.cancel(msg.tickets)
+      }
     }
     await engine?.close()
     port?.close()

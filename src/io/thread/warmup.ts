@@ -23,6 +23,7 @@ export function warmupJob(model: string): UpstreamJob {
     deadline: Number.POSITIVE_INFINITY,
     attempt_timeout_ms: WARMUP_TIMEOUT_MS,
     max_retries: 0,
+    high: false,
     model,
     horizon: 1,
     quantiles: [0.5],

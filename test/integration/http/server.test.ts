@@ -170,7 +170,11 @@ describe('HTTP daemon protection', () => {
   })
 
   it('streams an NDJSON cycle: lines arrive before the last market finishes', async () => {
-    const d = await startTestDaemon({ sim: { serial: true, latencyFixedMs: 60, latencyPerSeriesMs: 0 }, config: { tsfm: { perf: { worker_concurrency: 1 } } } })
+    // one series per request, one request at a time: the four markets are answered one by one
+    const d = await startTestDaemon({
+      sim: { serial: true, latencyFixedMs: 60, latencyPerSeriesMs: 0 },
+      config: { tsfm: { perf: { worker_concurrency: 1 }, adapter: { batch_max_series: 1, lane: { initial_inflight: 1 } } } },
+    })
     try {
       const requests = [1, 2, 3, 4].map((i) => body(`n-${i}`))
       const res = await request(`${d.url}/tsfm/cycle`, {

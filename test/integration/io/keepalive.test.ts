@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { DEFAULTS } from '../../../src/config/defaults.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import { Harness, until } from './harness.js'
 
@@ -30,7 +31,8 @@ describe('keep-alive', () => {
 
   it('opens at most max_connections connections under a burst', async () => {
     sim = await startSimulator({ port: 0, latencyFixedMs: 40, serial: false })
-    h = await Harness.start(sim.url, { batch_window_ms: 0, max_connections: 3, max_keepalive_connections: 3 })
+    // one series per request and twelve requests in flight at once
+    h = await Harness.start(sim.url, { batch_window_ms: 0, batch_max_series: 1, max_connections: 3, max_keepalive_connections: 3, lane: { ...DEFAULTS.adapter.lane, initial_inflight: 12 } })
     const out = await h.wait(h.submit(...Array.from({ length: 12 }, () => ({}))))
     expect(out.every((a) => a.outcome.ok)).toBe(true)
     expect(sim.stats().connections).toBe(3)
@@ -39,7 +41,7 @@ describe('keep-alive', () => {
 
   it('keeps at most max_keepalive_connections idle connections after a burst', async () => {
     sim = await startSimulator({ port: 0, latencyFixedMs: 40, serial: false })
-    h = await Harness.start(sim.url, { batch_window_ms: 0, max_connections: 10, max_keepalive_connections: 2 })
+    h = await Harness.start(sim.url, { batch_window_ms: 0, batch_max_series: 1, max_connections: 10, max_keepalive_connections: 2, lane: { ...DEFAULTS.adapter.lane, initial_inflight: 10 } })
     const out = await h.wait(h.submit(...Array.from({ length: 10 }, () => ({}))))
     expect(out.every((a) => a.outcome.ok)).toBe(true)
     expect(sim.stats().connections).toBe(10)

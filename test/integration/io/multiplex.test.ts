@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULTS } from '../../../src/config/defaults.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import { Harness, logitOf } from './harness.js'
 import { shuffleForecasts, startProxy, type Proxy } from './proxy.js'
@@ -108,13 +109,15 @@ describe('multiplexing', () => {
   })
 })
 
-describe('the batch window', () => {
-  it('joins jobs submitted in different turns within the window while the upstream is busy', async () => {
-    const h = await Harness.start(sim.url, { batch_window_ms: 150 })
+describe('a lane', () => {
+  const one = { ...DEFAULTS.adapter.lane, initial_inflight: 1, min_inflight: 1 }
+
+  it('sends what queued while its upstream was busy as one request when its slot frees', async () => {
+    const h = await Harness.start(sim.url, { batch_window_ms: 0, lane: one }, { lanes: { max_inflight: 1, queue_policy: 'predicted', queue_timeout_ms: 100 } })
     sim.setLatency({ fixedMs: 300 })
     try {
-      // An idle upstream gets the first job at once; it is then busy for 300 ms.
-      const busy = h.submit({ ...distinct(1, 7)[0], horizon: 6 })
+      // An idle lane sends the first job at once; the upstream is then busy for 300 ms.
+      const busy = h.submit(...distinct(1, 7))
       await new Promise((r) => setTimeout(r, 20))
       const first = h.submit(...distinct(1))
       await new Promise((r) => setTimeout(r, 20))
@@ -127,8 +130,8 @@ describe('the batch window', () => {
     }
   })
 
-  it('sends each job alone when the window is 0', async () => {
-    const h = await Harness.start(sim.url, { batch_window_ms: 0 })
+  it('sends each job alone with batch_max_series 1', async () => {
+    const h = await Harness.start(sim.url, { batch_window_ms: 0, batch_max_series: 1, lane: { ...DEFAULTS.adapter.lane, initial_inflight: 8 } })
     try {
       const jobs = h.submit(...distinct(5))
       await h.wait(jobs)
@@ -139,3 +142,4 @@ describe('the batch window', () => {
     }
   })
 })
+

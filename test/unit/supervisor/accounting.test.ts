@@ -31,7 +31,7 @@ describe('fallback accounting', () => {
       tsfm: {
         cache: { ttl_s: 1, stale_while_revalidate_s: 1, stale_if_error_s: 600 },
         routing: { baseline_segments: ['category=sports'] },
-        perf: { worker_concurrency: 1, queue_timeout_ms: 100, mailbox_capacity: 1 },
+        perf: { queue_policy: 'fixed', queue_timeout_ms: 100, mailbox_capacity: 1 },
       },
     })
     const a = new Answers()

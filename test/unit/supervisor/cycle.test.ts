@@ -20,8 +20,9 @@ function within<T>(p: Promise<T>, ms = 1000): Promise<T> {
 describe('a cycle', () => {
   it('stops sending and withdraws its waiting requests when the caller breaks out of the loop', async () => {
     const { h, cycle, finished } = cycleOf(10, 2)
-    expect(h.upstream.pending).toHaveLength(2) // two upstream, two queued behind the global limit
+    expect(h.upstream.pending).toHaveLength(4) // the cycle's four in flight, queued in their lane
     h.upstream.succeed(h.upstream.pending[0]!)
+    expect(h.upstream.pending).toHaveLength(4) // the answer let the cycle send one more
     const sent = h.upstream.jobs.length
     for await (const item of cycle) {
       expect(item.rank).toBe(0)
@@ -29,11 +30,11 @@ describe('a cycle', () => {
     }
     expect(finished()).toBe(1)
     expect(cycle.summary).not.toBeNull()
-    expect(h.sup.state().queue).toMatchObject({ open_requests: 0, queued: 0 })
-    // the job already upstream finishes (it fills the cache); the queued ones never go
-    h.upstream.succeedAll()
+    // its waiting requests were withdrawn: their jobs taken back from the lane, nothing more sent
+    expect(h.upstream.cancelled).toHaveLength(4)
+    expect(h.upstream.pending).toHaveLength(0)
     expect(h.upstream.jobs.length).toBe(sent)
-    expect(h.sup.state().queue).toMatchObject({ inflight: 0, flights: 0 })
+    expect(h.sup.state().queue).toMatchObject({ open_requests: 0, queued: 0, inflight: 0, flights: 0 })
     expect(await cycle.next()).toEqual({ value: undefined, done: true })
   })
 

@@ -158,8 +158,8 @@ describe('Supervisor pipeline', () => {
     expect(h.sup.state().queue.inflight).toBe(0)
   })
 
-  it('answers queue_timeout after queue_timeout_ms in a busy market', () => {
-    const h = harness()
+  it('answers queue_timeout after queue_timeout_ms in a busy market with the fixed queue policy', () => {
+    const h = harness({ tsfm: { perf: { queue_policy: 'fixed' } } })
     const a = new Answers()
     h.sup.submit(h.request(marketBody('m-1', 64, { horizon_steps: 1 })), a)
     h.sup.submit(h.request(marketBody('m-1', 64, { horizon_steps: 2 })), a)
@@ -168,8 +168,25 @@ describe('Supervisor pipeline', () => {
     expect(h.upstream.jobs).toHaveLength(1)
   })
 
+  it('lets a request wait for its busy market while a typical upstream call still fits its deadline (predicted policy)', () => {
+    const h = harness()
+    const a = new Answers()
+    // a first call teaches the smoothed upstream latency: 200 ms
+    h.sup.submit(h.request(marketBody('m-0')), a)
+    h.clock.advance(200)
+    h.upstream.succeed(h.upstream.pending[0]!, 200)
+    h.sup.submit(h.request(marketBody('m-1', 64, { horizon_steps: 1 })), a)
+    h.sup.submit(h.request(marketBody('m-1', 64, { horizon_steps: 2 })), a)
+    // 1600 − 50 (post-processing) − 200 (a typical call) = 1 350 ms
+    h.clock.advance(1349)
+    expect(a.count).toBe(1)
+    h.clock.advance(1)
+    expect(a.reasons()).toEqual([null, 'queue_timeout'])
+    expect(a.answers[1]!.meta.timings_ms.total).toBe(1350)
+  })
+
   it('answers mailbox_full when a market mailbox is full, never dropping', () => {
-    const h = harness({ tsfm: { perf: { mailbox_capacity: 2 } } })
+    const h = harness({ tsfm: { perf: { mailbox_capacity: 2, queue_policy: 'fixed' } } })
     const a = new Answers()
     for (let i = 1; i <= 4; i++) h.sup.submit(h.request(marketBody('m-1', 64, { horizon_steps: i })), a)
     expect(a.reasons()).toEqual(['mailbox_full'])
@@ -177,48 +194,78 @@ describe('Supervisor pipeline', () => {
     expect(a.count).toBe(3)
   })
 
-  it('keeps at most worker_concurrency upstream jobs outstanding, FIFO across markets', () => {
-    const h = harness({ tsfm: { perf: { worker_concurrency: 4, queue_timeout_ms: 10_000 }, adapter: { deadline_budget_ms: 60_000 } } })
+  it('sends every ready market upstream at once: how many requests go at a time is the lanes\' business', () => {
+    const h = harness({ tsfm: { perf: { worker_concurrency: 4 } } })
     const a = new Answers()
     for (let i = 0; i < 10; i++) h.sup.submit(h.request(marketBody(`m-${i}`)), a)
-    expect(h.upstream.pending.map((j) => j.series_id)).toEqual(['m-0', 'm-1', 'm-2', 'm-3'])
-    h.upstream.succeed(h.upstream.pending[1]!)
-    expect(h.upstream.pending.map((j) => j.series_id)).toEqual(['m-0', 'm-2', 'm-3', 'm-4'])
+    expect(h.upstream.pending.map((j) => j.series_id)).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i}`))
     h.upstream.succeedAll()
-    h.upstream.succeedAll()
-    h.upstream.succeedAll()
-    expect(h.upstream.maxInflight).toBe(4)
     expect(a.answers).toHaveLength(10)
   })
 
-  it('reports jobs outstanding and requests waiting in the gauges when scraped', async () => {
-    const h = harness({ tsfm: { perf: { worker_concurrency: 4, queue_timeout_ms: 10_000 }, adapter: { deadline_budget_ms: 60_000 } } })
+  it('reports upstream jobs outstanding and requests waiting for their market in the gauges when scraped', async () => {
+    const h = harness({ tsfm: { adapter: { deadline_budget_ms: 60_000 } } })
     const a = new Answers()
-    for (let i = 0; i < 10; i++) h.sup.submit(h.request(marketBody(`m-${i}`)), a)
+    for (let i = 0; i < 3; i++) h.sup.submit(h.request(marketBody('m-1', 64, { horizon_steps: i + 1 })), a)
+    h.sup.submit(h.request(marketBody('m-2')), a)
     const gauge = async (name: string): Promise<number> => (await h.metrics.registry.getSingleMetric(name)!.get()).values[0]!.value
-    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([4, 6])
+    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([2, 2])
     h.upstream.succeedAll()
-    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([4, 2])
+    expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([1, 1])
     h.upstream.succeedAll()
     h.upstream.succeedAll()
     expect([await gauge('tsfm_inflight'), await gauge('tsfm_mailbox_depth')]).toEqual([0, 0])
-    expect(a.answers).toHaveLength(10)
+    expect(a.answers).toHaveLength(4)
   })
 
-  it('serves a waiting high-priority market before the other waiting markets', () => {
-    const h = harness({ tsfm: { perf: { worker_concurrency: 1, queue_timeout_ms: 10_000 }, adapter: { deadline_budget_ms: 60_000 } } })
+  it('marks a high-priority request\'s job high, for its lane to serve first', () => {
+    const h = harness()
     const a = new Answers()
-    h.sup.submit(h.request(marketBody('first')), a)
-    h.sup.submit(h.request(marketBody('normal-1')), a)
-    h.sup.submit(h.request(marketBody('normal-2')), a)
+    h.sup.submit(h.request(marketBody('normal')), a)
     h.sup.submit(h.request(marketBody('urgent')), a, { priority: 'high' })
-    const order: string[] = []
-    for (let i = 0; i < 4; i++) {
-      const [job] = h.upstream.pending
-      order.push(job!.series_id)
-      h.upstream.succeed(job!)
-    }
-    expect(order).toEqual(['first', 'urgent', 'normal-1', 'normal-2'])
+    expect(h.upstream.pending.map((j) => [j.series_id, j.high])).toEqual([
+      ['normal', false],
+      ['urgent', true],
+    ])
+  })
+
+  it('takes a job back from its lane when its last waiter leaves, and answers nobody', () => {
+    const h = harness()
+    const a = new Answers()
+    const w = h.sup.submit(h.request(marketBody('m-1')), a)
+    const ticket = h.upstream.pending[0]!.ticket
+    h.sup.abort(w)
+    expect(h.upstream.cancelled).toEqual([ticket])
+    expect(h.upstream.pending).toHaveLength(0)
+    expect(h.sup.state().queue).toMatchObject({ flights: 0, inflight: 0, open_requests: 0 })
+    expect(a.errors.map((e) => e.code)).toEqual(['TSFM_ABORTED'])
+  })
+
+  it('keeps a job that was already sent when its last waiter leaves: its answer fills the cache', () => {
+    const h = harness()
+    h.upstream.cancelsTakeBack = false
+    const a = new Answers()
+    const w = h.sup.submit(h.request(marketBody('m-1')), a)
+    h.sup.abort(w)
+    h.upstream.succeedAll()
+    h.sup.submit(h.request(marketBody('m-1')), a)
+    expect(a.answers.map((r) => r.meta.cache_hit)).toEqual([true])
+  })
+
+  it('starts the flight again when a client joins it while its job is being taken back', () => {
+    const h = harness()
+    h.upstream.cancelsTakeBack = false
+    const a = new Answers()
+    const w = h.sup.submit(h.request(marketBody('m-1')), a)
+    const first = h.upstream.pending[0]!
+    h.sup.abort(w)
+    h.sup.submit(h.request(marketBody('m-1')), a) // joins the flight being cancelled
+    // the lane took the job back after all
+    h.upstream.cancelsTakeBack = true
+    h.upstream.cancel(first.ticket)
+    expect(h.upstream.pending).toHaveLength(1)
+    h.upstream.succeedAll()
+    expect(a.answers.map((r) => r.meta.runtime)).toEqual(['tollama'])
   })
 
   it('opens the breaker after five consecutive failures and answers circuit_breaker_open without calling upstream', () => {
