@@ -159,7 +159,7 @@ export async function runOverhead(opts: OverheadOptions): Promise<OverheadResult
     const stock = await group.daemon(benchConfig(sim.url), 'daemon (stock)')
     paths.push(directPath(sim.url, c), daemonPath('daemon, stock (batch window 2 ms)', stock.url, c))
     if (opts.compareOff) {
-      const off = await group.daemon(benchConfig(sim.url, { adapter: { batch_window_ms: 0 } }), 'daemon (batch window 0)')
+      const off = await group.daemon(benchConfig(sim.url, { adapter: { batch_window_ms: 0, batch_max_series: 1 } }), 'daemon (batch window 0)')
       paths.push(daemonPath('daemon, batch window 0', off.url, c))
     }
     // Warm-up, never counted: connections, JIT, the daemons' caches of compiled paths — at the

@@ -92,8 +92,8 @@ export class IoEngine {
       initial: a.lane.initial_inflight,
       min: Math.min(a.lane.min_inflight, opts.lanes.max_inflight),
       max: opts.lanes.max_inflight,
-      alpha: 0.5,
-      beta: 1,
+      tolerance: 1.5,
+      queue: 0.5,
     }
     this.#lanes = new Lanes(
       a.lane.max_lanes,
@@ -109,7 +109,7 @@ export class IoEngine {
           limit,
           priorFixedMs: a.lane.cost_fixed_ms,
           priorPerSeriesMs: a.lane.cost_per_series_ms,
-          send: (group, observe) => this.#send(group, observe),
+          send: (group, observe, release) => this.#send(group, observe, release),
           shed: (p) => this.#shed(p),
         }),
     )
@@ -216,12 +216,12 @@ export class IoEngine {
     await this.#client.close()
   }
 
-  #send(group: PendingJob[], observe: AttemptObserver): Promise<void> {
+  #send(group: PendingJob[], observe: AttemptObserver, release: () => void): Promise<void> {
     for (const p of group) {
       this.#queued.delete(p.job.ticket)
       this.#inflight.add(p)
     }
-    return runForecastGroup(this.#ctx, group, observe)
+    return runForecastGroup(this.#ctx, group, observe, release)
   }
 
   /** A job its lane could not serve in time: answered at once, never sent. */

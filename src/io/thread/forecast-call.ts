@@ -110,15 +110,18 @@ function verdictOf(failure: Failure): AttemptVerdict {
 }
 
 const noObserver: AttemptObserver = () => undefined
+const noRelease = (): void => undefined
 
 /**
  * Runs `group` to completion; never rejects (a bug fails the members not yet settled as
- * unavailable). `observe` hears of every HTTP attempt: its series, start, duration and verdict.
+ * unavailable). `observe` hears of every HTTP attempt: its series, its number (1 = first),
+ * duration and verdict; `release` is called when the group stops occupying the upstream before
+ * it ends (it enters a retry backoff).
  */
-export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[], observe: AttemptObserver = noObserver): Promise<void> {
+export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[], observe: AttemptObserver = noObserver, release: () => void = noRelease): Promise<void> {
   const batchId = ++lastBatchId
   try {
-    await attemptAll(ctx, group, batchId, observe)
+    await attemptAll(ctx, group, batchId, observe, release)
   } catch {
     failEach(ctx, group, UNAVAILABLE, group.length, batchId)
   }
@@ -139,7 +142,7 @@ class Carried {
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver): Promise<void> {
+async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver, release: () => void): Promise<void> {
   const head = group[0]!.job
   const pp = ctx.retry.postprocess_budget_ms
   // Members with no attempt left fail now, without a place in the body.
@@ -147,6 +150,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
   let carried: Carried | null = null
   let switched = false
   let last: Failure = DEADLINE
+  let attempt = 0
 
   while (live.length > 0) {
     if (carried === null || carried.members !== live) carried = new Carried(live)
@@ -155,6 +159,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     const timeout = attemptTimeout(live, start, pp)
     const path = ctx.client.forecastPath
     for (const p of live) p.attempts++
+    attempt++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
     const res = await ctx.client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon))
@@ -164,12 +169,12 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
       const valid = split(ctx, carried, res.text, end, batchId)
       // The request's own outcome: `ok` if it answered anyone.
       ctx.record({ endpoint: path, outcome: valid > 0 ? 'ok' : INVALID_PAYLOAD.reason, ms: end - start, series: n })
-      observe(n, start, end - start, valid > 0 ? 'ok' : 'drop')
+      observe(n, attempt, end - start, valid > 0 ? 'ok' : 'drop')
       return
     }
     if (res.kind === ROUTE_MISSING) {
       ctx.record({ endpoint: path, outcome: NOT_FOUND.reason, ms: end - start, series: n })
-      observe(n, start, end - start, 'neutral')
+      observe(n, attempt, end - start, 'neutral')
       if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId)
       // The other route, right away, for the same members: a capability switch, not a retry.
       switched = true
@@ -177,11 +182,14 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     } else {
       last = res.failure
       ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
-      observe(n, start, end - start, verdictOf(last))
+      observe(n, attempt, end - start, verdictOf(last))
       const retry = retrying(ctx, live, res, n, batchId)
       if (retry.members.length === 0) return
       ctx.counters.retries++
       for (const p of retry.members) p.retries++
+      // The backoff holds nothing upstream: hand the lane its slot back, so other batches go
+      // meanwhile (a failing upstream otherwise stalls its whole lane for every backoff).
+      release()
       await sleep(ctx.clock, retry.delayMs)
       live = retry.members
     }

@@ -41,15 +41,19 @@ export interface LaneOptions {
   readonly limit: LimitConfig
   readonly priorFixedMs: number
   readonly priorPerSeriesMs: number
-  /** Runs one batch through its attempts; resolves when every member is settled. */
-  readonly send: (group: PendingJob[], observe: AttemptObserver) => Promise<void>
+  /**
+   * Runs one batch through its attempts; resolves when every member is settled. `release` may be
+   * called earlier, when the batch stops occupying the upstream (a retry backoff): its slot is
+   * free from then on, and its retry goes outside the limit.
+   */
+  readonly send: (group: PendingJob[], observe: AttemptObserver, release: () => void) => Promise<void>
   /** Settles a job shed from the queue (`queue_timeout`). */
   readonly shed: (p: PendingJob) => void
 }
 
 /** How one HTTP attempt of a batch ended, for the limiter and the cost model. */
 export type AttemptVerdict = 'ok' | 'drop' | 'neutral'
-export type AttemptObserver = (series: number, startedAt: number, ms: number, verdict: AttemptVerdict) => void
+export type AttemptObserver = (series: number, attempt: number, ms: number, verdict: AttemptVerdict) => void
 
 /** What `/tsfm/state` and the metrics show of a lane. */
 export interface LaneSnapshot {
@@ -104,6 +108,14 @@ export class Lane {
   readonly #onShedTimer = (): void => {
     this.#shedTimer = null
     this.#shedTimerAt = Number.POSITIVE_INFINITY
+    // Whatever reached its last chance goes now, whatever the predictions say (they assume the
+    // upstream answers on time; this timer is for when it does not).
+    const now = this.#clock.now()
+    const due: PendingJob[] = []
+    this.#queue.forEach((p) => {
+      if (this.#lastChance(p) <= now) due.push(p)
+    })
+    for (const p of due) this.#shedQueued(p)
     this.#reassess()
     this.pump()
   }
@@ -223,31 +235,37 @@ export class Lane {
       this.#holdTimer = null
     }
     const n = group.length
-    const end = Math.max(now, this.#busyUntil) + this.#cost.costMs(n)
+    const end = Math.max(now, this.#busyUntil) + this.#cost.costMs(n) / this.#parallelism()
     const flight = new InFlight(n, now, end, this.#inflight.size === 0)
     this.#busyUntil = end
     this.#inflight.add(flight)
     this.#requests++
     this.#series += n
-    const observe: AttemptObserver = (series, startedAt, ms, verdict) => this.#observe(flight, series, startedAt, ms, verdict)
-    void this.#o.send(group, observe).then(() => this.#done(flight))
+    const observe: AttemptObserver = (series, attempt, ms, verdict) => this.#observe(flight, series, attempt, ms, verdict)
+    const release = (): void => this.#done(flight)
+    void this.#o.send(group, observe, release).then(release)
   }
 
-  #observe(flight: InFlight, series: number, startedAt: number, ms: number, verdict: AttemptVerdict): void {
+  #observe(flight: InFlight, series: number, attempt: number, ms: number, verdict: AttemptVerdict): void {
     if (verdict === 'neutral') return
     if (verdict === 'drop') {
       this.#limit.update(DROP)
       return
     }
-    // The first attempt of a request sent while nothing of ours was in flight measured service
-    // time; later ones (retries, a route switch) and pipelined ones also measured waiting.
-    if (flight.alone && startedAt === flight.sentAt) this.#cost.observe(series, ms)
+    // What the cost model learns from (it must be the no-load cost, or the limiter would take
+    // our own queueing for the upstream's speed): the first attempt of a request sent while
+    // nothing of ours was in flight measured service time; a pipelined one measured service time
+    // too if it took no longer than the model allows (an upstream that serves requests in
+    // parallel: every sample is a no-load sample); one that waited behind another is left out.
+    // The first samples always count, so a prior far from the truth is replaced at once.
+    const first = attempt === 1
+    if (first && (flight.alone || this.#cost.samples < WARM_SAMPLES || ms <= this.#cost.costMs(series) * QUEUED_RATIO)) this.#cost.observe(series, ms)
     this.#limit.update({ kind: 'ok', rttMs: ms, noLoadMs: this.#cost.costMs(series) })
   }
 
   #done(flight: InFlight): void {
+    if (!this.#inflight.delete(flight)) return // released already (a retry backoff)
     const now = this.#clock.now()
-    this.#inflight.delete(flight)
     this.#lastDoneAt = now
     this.#lastDoneSeries = flight.series
     // The upstream is done with this request: only the requests still in flight keep it busy.
@@ -258,10 +276,25 @@ export class Lane {
     this.pump()
   }
 
-  /** When a job with `ahead` series queued before it would start its own request. */
+  /**
+   * When a job with `ahead` series queued before it would start its own request: at once while a
+   * slot is free, else once the upstream has worked through what was sent and the full batches
+   * ahead of it — at the upstream's parallelism.
+   */
   #predictedStart(ahead: number, now: number): number {
     const full = Math.floor(ahead / this.#o.maxSeries)
-    return Math.max(now, this.#busyUntil) + full * this.#cost.costMs(this.#o.maxSeries)
+    if (full === 0 && this.#inflight.size < this.#limit.value) return now
+    return Math.max(now, this.#busyUntil) + (full * this.#cost.costMs(this.#o.maxSeries)) / this.#parallelism()
+  }
+
+  /**
+   * How many requests the upstream serves at once, as far as the lane can tell: the in-flight
+   * limit grows past tolerance + queue (2) only while latency stays flat with more requests
+   * outstanding, i.e. only on an upstream that serves them in parallel; at 2 or less it is
+   * serial, as tollama is per model family.
+   */
+  #parallelism(): number {
+    return Math.max(1, this.#limit.value - 1)
   }
 
   #predictedDone(ahead: number, now: number): number {
@@ -360,6 +393,10 @@ export class Lane {
 }
 
 const DROP = Object.freeze({ kind: 'drop' as const })
+/** Samples the cost model takes whatever they look like, to leave its prior behind. */
+const WARM_SAMPLES = 4
+/** A pipelined request this much slower than the model waited behind another: not a cost sample. */
+const QUEUED_RATIO = 1.4
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10

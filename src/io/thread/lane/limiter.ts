@@ -1,35 +1,36 @@
 /**
  * A lane's adaptive in-flight limit: how many upstream *requests* it keeps outstanding (the unit
- * is requests, not series, because one request carries a whole batch). The idea is TCP Vegas as
- * Netflix's concurrency-limits applies it (`VegasLimit`): estimate how many of our requests wait
- * inside the upstream from how much longer they take than the no-load latency,
+ * is requests, not series, because one request carries a whole batch). The rule is Netflix's
+ * Gradient2 (concurrency-limits, `Gradient2Limit`), with the no-load latency of the request's own
+ * size taken from the lane's cost model (cost-model.ts) instead of one long-window RTT, since a
+ * 128-series batch is slower than a 1-series one without any queueing:
  *
- *   queue ≈ limit × (1 − noLoad / rtt)
+ *   gradient = min(1, tolerance × noLoad / rtt)
+ *   limit    ← limit × gradient + queue
  *
- * and grow the limit by one while that queue is short (< alpha), shrink it by one when it is long
- * (> beta), and halve it on an error or timeout (the drop signal of congestion control). Two
- * changes for our upstream:
+ * While latency stays within `tolerance` of the no-load latency the limit grows by `queue` per
+ * answered request; when requests take longer — they waited inside the upstream — it shrinks in
+ * proportion; an error or timeout (a drop) halves it. What this does on tollama, which serves a
+ * model family one request at a time: with L requests outstanding the last one waits for the
+ * others, rtt ≈ L × noLoad, so the limit settles where L × (tolerance / L) + queue = L, at
+ * tolerance + queue = 2 (1.5 + 0.5): one request running and one waiting, which covers the gap
+ * between an answer and the next request — a third would only wait inside tollama, where our
+ * deadlines cannot see it. On an upstream that serves requests in parallel (several runners, a
+ * GPU with batch slots) latency stays flat as the limit grows, so it grows, up to `max`
+ * (`perf.worker_concurrency`). Latency noise within `tolerance` changes nothing (a relative
+ * threshold: Vegas' fixed queue thresholds made a limit of 8 shrink on 10 % jitter).
  *
- *  - the no-load latency depends on the batch size, so `noLoad` is the lane's cost model for the
- *    request's own size (cost-model.ts), not one minimum RTT;
- *  - alpha 0.5 / beta 1.5 (Netflix: 3 / 6 requests, for servers with many cores): tollama serves
- *    one request per model family at a time, so a second request in flight is the most that
- *    helps — it covers the gap between one answer and the next request — and a third only waits
- *    inside tollama, where our deadlines cannot see it. On a serial upstream the limit settles at
- *    1–2; on one that really serves requests in parallel (several runners, a GPU with batch
- *    slots) latency stays flat as the limit grows, so it grows, up to `max` (worker_concurrency).
- *
- * Pure: `nextLimit` is the transition, `InflightLimit` holds the state.
+ * Pure: `nextLimit` is the transition, `InflightLimit` holds the estimate.
  */
 
 export interface LimitConfig {
   readonly initial: number
   readonly min: number
   readonly max: number
-  /** Grow while the estimated upstream queue is below this (requests). */
-  readonly alpha: number
-  /** Shrink while it is above this (requests). */
-  readonly beta: number
+  /** Latency up to this multiple of the no-load latency is not queueing (Gradient2: 1.5). */
+  readonly tolerance: number
+  /** Growth per answered request while latency is within tolerance (requests). */
+  readonly queue: number
 }
 
 export type LimitSample =
@@ -37,18 +38,16 @@ export type LimitSample =
   /** The request failed in a way that says the upstream is struggling (timeout, 5xx, 429, reset). */
   | { readonly kind: 'drop' }
 
-export function nextLimit(limit: number, sample: LimitSample, cfg: LimitConfig): number {
-  if (sample.kind === 'drop') return Math.max(cfg.min, Math.floor(limit / 2))
-  const ratio = sample.noLoadMs > 0 && sample.rttMs > 0 ? Math.min(1, sample.noLoadMs / sample.rttMs) : 1
-  const queue = limit * (1 - ratio)
-  if (queue < cfg.alpha) return Math.min(cfg.max, limit + 1)
-  if (queue > cfg.beta) return Math.max(cfg.min, limit - 1)
-  return limit
+/** The next estimate (a real number; the limit in force is its floor, within the bounds). */
+export function nextLimit(estimate: number, sample: LimitSample, cfg: LimitConfig): number {
+  if (sample.kind === 'drop') return Math.max(cfg.min, estimate / 2)
+  const gradient = sample.rttMs > 0 && sample.noLoadMs > 0 ? Math.min(1, (cfg.tolerance * sample.noLoadMs) / sample.rttMs) : 1
+  return Math.min(cfg.max, Math.max(cfg.min, estimate * gradient + cfg.queue))
 }
 
 export class InflightLimit {
   readonly #cfg: LimitConfig
-  #limit: number
+  #estimate: number
   #changes = 0
 
   constructor(cfg: LimitConfig) {
@@ -56,22 +55,27 @@ export class InflightLimit {
       throw new RangeError(`in-flight limit bounds should be integers with 1 <= min <= max, got ${cfg.min}..${cfg.max}`)
     }
     this.#cfg = cfg
-    this.#limit = Math.min(cfg.max, Math.max(cfg.min, cfg.initial))
+    this.#estimate = Math.min(cfg.max, Math.max(cfg.min, cfg.initial))
   }
 
+  /** Requests the lane may have outstanding now. */
   get value(): number {
-    return this.#limit
+    return Math.max(this.#cfg.min, Math.floor(this.#estimate))
   }
 
-  /** How many times the limit changed (for tests and the state page). */
+  get estimate(): number {
+    return this.#estimate
+  }
+
+  /** How many times the limit in force changed (for tests and the state page). */
   get changes(): number {
     return this.#changes
   }
 
   update(sample: LimitSample): number {
-    const next = nextLimit(this.#limit, sample, this.#cfg)
-    if (next !== this.#limit) this.#changes++
-    this.#limit = next
-    return next
+    const before = this.value
+    this.#estimate = nextLimit(this.#estimate, sample, this.#cfg)
+    if (this.value !== before) this.#changes++
+    return this.value
   }
 }

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest'
+import { CostModel } from '../../../../../src/io/thread/lane/cost-model.js'
+
+describe('the cost model', () => {
+  it('answers its prior until it has measured anything', () => {
+    const m = new CostModel(25, 1.2)
+    expect(m.costMs(32)).toBeCloseTo(25 + 38.4, 9)
+  })
+
+  it("learns tollama's fixed + per-series shape from requests of several sizes", () => {
+    const m = new CostModel(100, 0)
+    for (let i = 0; i < 40; i++) for (const n of [1, 8, 32, 128]) m.observe(n, 27 + 1.3 * n)
+    expect(m.fixedMs).toBeCloseTo(27, 6)
+    expect(m.perSeriesMs).toBeCloseTo(1.3, 6)
+  })
+
+  it('follows an upstream that slows down within a few requests', () => {
+    const m = new CostModel(25, 1.2)
+    for (let i = 0; i < 20; i++) m.observe(32, 25 + 1.2 * 32)
+    for (let i = 0; i < 20; i++) m.observe(32, 4 * (25 + 1.2 * 32))
+    expect(m.costMs(32) / (25 + 1.2 * 32)).toBeGreaterThan(3.5)
+  })
+
+  it('keeps its per-series cost when every sample has one size, and puts the rest in the fixed part', () => {
+    const m = new CostModel(25, 1.2)
+    for (let i = 0; i < 10; i++) m.observe(1, 80)
+    expect(m.perSeriesMs).toBe(1.2)
+    expect(m.costMs(1)).toBeCloseTo(80, 6)
+  })
+
+  it('ignores impossible samples', () => {
+    const m = new CostModel(25, 1.2)
+    m.observe(0, 10)
+    m.observe(4, Number.NaN)
+    m.observe(4, -1)
+    expect(m.samples).toBe(0)
+  })
+})

@@ -1,0 +1,212 @@
+import { describe, expect, it } from 'vitest'
+import { ManualClock } from '../../../../../src/clock/manual-clock.js'
+import type { UpstreamJob } from '../../../../../src/io/types.js'
+import { batchKey } from '../../../../../src/io/thread/batch-key.js'
+import { Lane, type AttemptObserver, type LaneOptions } from '../../../../../src/io/thread/lane/lane.js'
+import { PendingJob } from '../../../../../src/io/thread/pending-job.js'
+import { makeJob } from '../../../../helpers/upstream-jobs.js'
+
+interface Sent {
+  readonly group: PendingJob[]
+  readonly observe: AttemptObserver
+  readonly release: () => void
+  readonly answer: () => void
+}
+
+/** A lane on a manual clock whose upstream the test answers by hand. */
+function lane(over: Partial<LaneOptions> = {}) {
+  const clock = new ManualClock()
+  const sent: Sent[] = []
+  const shed: PendingJob[] = []
+  const l = new Lane({
+    name: 'chronos2',
+    clock,
+    maxSeries: 4,
+    windowMs: 0,
+    reserveMs: 50,
+    policy: 'predicted',
+    queueTimeoutMs: 100,
+    limit: { initial: 1, min: 1, max: 1, tolerance: 1.5, queue: 0.5 },
+    priorFixedMs: 25,
+    priorPerSeriesMs: 1,
+    send: (group, observe, release) => new Promise<void>((answer) => sent.push({ group, observe, release, answer })),
+    shed: (p) => shed.push(p),
+    ...over,
+  })
+  const job = (over: Partial<UpstreamJob> = {}): PendingJob => {
+    const j = makeJob({ deadline: clock.now() + 1600, ...over }, clock.now())
+    return new PendingJob(j, clock.now(), batchKey(j))
+  }
+  const add = (...jobs: PendingJob[]): PendingJob[] => {
+    for (const p of jobs) l.enqueue(p)
+    l.pump()
+    return jobs
+  }
+  /** The upstream answers request `i` after `ms`; the lane hears of it. */
+  const answer = async (i: number, ms = 30): Promise<void> => {
+    const s = sent[i]!
+    s.observe(s.group.length, 1, ms, 'ok')
+    for (const p of s.group) p.state = 'settled'
+    s.answer()
+    await Promise.resolve()
+    await Promise.resolve()
+  }
+  const ids = (s: Sent): string[] => s.group.map((p) => p.job.series_id)
+  return { clock, lane: l, sent, shed, job, add, answer, ids }
+}
+
+describe('a lane', () => {
+  it('sends the jobs of one turn as one request at once when idle', () => {
+    const t = lane()
+    t.add(t.job(), t.job(), t.job())
+    expect(t.sent.map((s) => s.group.length)).toEqual([3])
+  })
+
+  it('lets jobs pile up while its slot is busy and sends them as one request when the answer comes (group commit)', async () => {
+    const t = lane()
+    t.add(t.job())
+    t.add(t.job())
+    t.add(t.job(), t.job())
+    expect(t.sent).toHaveLength(1)
+    expect(t.lane.queued).toBe(3)
+    await t.answer(0)
+    expect(t.sent.map((s) => s.group.length)).toEqual([1, 3])
+  })
+
+  it('caps a request at batch_max_series and keeps the rest for the next', async () => {
+    const t = lane()
+    t.add(...Array.from({ length: 6 }, () => t.job()))
+    expect(t.sent.map((s) => s.group.length)).toEqual([4])
+    await t.answer(0)
+    expect(t.sent.map((s) => s.group.length)).toEqual([4, 2])
+  })
+
+  it('serves high-priority jobs first, FIFO within each class', async () => {
+    const t = lane({ maxSeries: 2 })
+    t.add(t.job({ series_id: 'busy' }))
+    t.add(t.job({ series_id: 'a' }), t.job({ series_id: 'b' }), t.job({ series_id: 'urgent', high: true }))
+    await t.answer(0)
+    expect(t.ids(t.sent[1]!)).toEqual(['urgent', 'a'])
+    await t.answer(1)
+    expect(t.ids(t.sent[2]!)).toEqual(['b'])
+  })
+
+  it('keeps jobs of another batching key for a request of their own', async () => {
+    const t = lane()
+    t.add(t.job({ series_id: 'busy' }))
+    t.add(t.job({ series_id: 'h12' }), t.job({ series_id: 'h6', horizon: 6 }), t.job({ series_id: 'h12b' }))
+    await t.answer(0)
+    expect(t.ids(t.sent[1]!)).toEqual(['h12', 'h12b'])
+    await t.answer(1)
+    expect(t.ids(t.sent[2]!)).toEqual(['h6'])
+  })
+
+  it('sheds a job at once when its predicted completion no longer fits its deadline', () => {
+    // one series a request, one at a time, 400 ms each: the fourth would finish at 1 600 ms
+    const t = lane({ maxSeries: 1, priorFixedMs: 399, priorPerSeriesMs: 1 })
+    const jobs = t.add(t.job(), t.job(), t.job(), t.job())
+    expect(t.sent).toHaveLength(1)
+    expect(t.shed).toEqual([jobs[3]])
+    expect(t.lane.queued).toBe(2)
+    expect(t.lane.snapshot()).toMatchObject({ shed: 1, predicted_wait_ms: 1200 })
+  })
+
+  it('sheds what is queued when an answer shows the upstream slower than predicted', async () => {
+    const t = lane({ maxSeries: 1, priorFixedMs: 199, priorPerSeriesMs: 1 })
+    t.add(t.job(), t.job(), t.job(), t.job())
+    expect(t.shed).toHaveLength(0)
+    t.clock.advance(600)
+    // the request took 600 ms, not 200: the three queued behind it cannot all finish by 1 550
+    await t.answer(0, 600)
+    expect(t.shed.length).toBeGreaterThan(0)
+    expect(t.sent).toHaveLength(2)
+  })
+
+  it('sheds a queued job by itself when a hung request never answers', () => {
+    const t = lane({ priorFixedMs: 20, priorPerSeriesMs: 0 })
+    t.add(t.job())
+    const [queued] = t.add(t.job())
+    // its last chance: deadline 1 600 − reserve 50 − one request 20
+    t.clock.advance(1529)
+    expect(t.shed).toEqual([])
+    t.clock.advance(1)
+    expect(t.shed).toEqual([queued])
+  })
+
+  it('sheds after queue_timeout_ms with the fixed policy, whatever it predicts', () => {
+    const t = lane({ policy: 'fixed', queueTimeoutMs: 100 })
+    t.add(t.job())
+    const [queued] = t.add(t.job())
+    t.clock.advance(99)
+    expect(t.shed).toEqual([])
+    t.clock.advance(1)
+    expect(t.shed).toEqual([queued])
+  })
+
+  it('after an answer, holds a freed slot up to the window for as many jobs as it answered', async () => {
+    const t = lane({ windowMs: 5 })
+    t.add(t.job(), t.job(), t.job())
+    await t.answer(0)
+    // the three callers send again, one turn each
+    t.add(t.job())
+    t.clock.advance(1)
+    t.add(t.job())
+    expect(t.sent).toHaveLength(1)
+    t.add(t.job())
+    expect(t.sent.map((s) => s.group.length)).toEqual([3, 3])
+  })
+
+  it('sends what it has when the window ends', async () => {
+    const t = lane({ windowMs: 5 })
+    t.add(t.job(), t.job(), t.job())
+    await t.answer(0)
+    t.add(t.job())
+    t.clock.advance(4)
+    expect(t.sent).toHaveLength(1)
+    t.clock.advance(1)
+    expect(t.sent.map((s) => s.group.length)).toEqual([3, 1])
+  })
+
+  it('sends a lone request at once when the last answer was long ago', async () => {
+    const t = lane({ windowMs: 5 })
+    t.add(t.job(), t.job(), t.job())
+    await t.answer(0)
+    t.clock.advance(50)
+    t.add(t.job())
+    expect(t.sent).toHaveLength(2)
+  })
+
+  it('lets a withdrawn job leave its queue unsent', async () => {
+    const t = lane()
+    t.add(t.job())
+    const [gone, kept] = t.add(t.job(), t.job())
+    t.lane.withdraw(gone!)
+    await t.answer(0)
+    expect(t.sent[1]!.group).toEqual([kept])
+  })
+
+  it('frees its slot when a request enters a retry backoff', () => {
+    const t = lane()
+    t.add(t.job())
+    t.add(t.job())
+    expect(t.sent).toHaveLength(1)
+    t.sent[0]!.release()
+    expect(t.sent).toHaveLength(2)
+  })
+
+  it('sends everything queued at once when closing, whatever its limit', () => {
+    const t = lane()
+    t.add(t.job())
+    t.add(...Array.from({ length: 9 }, () => t.job()))
+    t.lane.flushAll()
+    expect(t.sent.map((s) => s.group.length)).toEqual([1, 4, 4, 1])
+  })
+
+  it('learns its cost from requests sent while nothing else was in flight', async () => {
+    const t = lane()
+    t.add(t.job(), t.job())
+    await t.answer(0, 90)
+    expect(t.lane.cost.samples).toBe(1)
+    expect(t.lane.cost.costMs(2)).toBeCloseTo(90, 6)
+  })
+})
