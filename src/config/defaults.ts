@@ -27,7 +27,7 @@ export const DEFAULTS: TsfmConfig = {
     keepalive_timeout_ms: 60_000,
     // After an answer, a freed lane slot waits up to this long for the callers just answered
     // (they send again within a few ms; see src/io/thread/lane/lane.ts).
-    batch_window_ms: 5,
+    batch_window_ms: 30,
     // tollama's cost: ~25 ms + 1.2 ms per series (tollama-api.md) — 32 series use the upstream at
     // 51 % of its series rate, 128 at 72 %; a 200-market cycle takes two requests instead of seven.
     batch_max_series: 128,

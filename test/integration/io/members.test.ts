@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sharedNow } from '../../../src/clock/clock.js'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import { Harness, verdict } from './harness.js'
@@ -7,9 +7,9 @@ import { Harness, verdict } from './harness.js'
  * Each member of a multiplexed request keeps its own deadline and retry allowance (SPEC §7),
  * through the real thread and the simulator: a probe or end-of-cycle job (short deadline, no
  * retries) sharing a request with fresh jobs cuts neither their attempt nor their retry.
- * makeJob's default is a fresh job: 1200 ms attempts, 1 retry, deadline 1.6 s ahead. A job
- * whose deadline cannot spare the batch window sends its group at once, so the short member
- * comes last in each group here.
+ * makeJob's default is a fresh job: 1200 ms attempts, 1 retry, deadline 1.6 s ahead. Each test
+ * gets its own actor: a lane's cost model learns from what came before (an 800 ms upstream makes
+ * it shed a 310 ms deadline at once, rightly).
  */
 
 let sim: Simulator
@@ -17,19 +17,22 @@ let h: Harness
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, latencyFixedMs: 5, latencyPerSeriesMs: 0 })
-  h = await Harness.start(sim.url, { batch_window_ms: 2, batch_max_series: 32 })
 })
 
 afterAll(async () => {
-  await h.close()
   await sim.close()
-  expect(h.duplicates).toEqual([])
 })
 
-beforeEach(() => {
+beforeEach(async () => {
   sim.setFaults({ schedule: [] })
   sim.setLatency({ fixedMs: 5 })
   sim.resetStats()
+  h = await Harness.start(sim.url, { batch_window_ms: 2, batch_max_series: 32 })
+})
+
+afterEach(async () => {
+  await h.close()
+  expect(h.duplicates).toEqual([])
 })
 
 describe('members of one multiplexed request', () => {
