@@ -3,7 +3,8 @@ SHELL := /bin/bash
 NODE_MODULES_STAMP := node_modules/.package-lock.json
 
 .PHONY: install build lint typecheck test run bench bench-micro readme clean \
-	bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-overhead bench-throughput bench-gate
+	bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-overhead bench-throughput bench-gate \
+	bench-lanes
 
 # npm ci only when the lock file changed since the last install (or nothing is installed).
 $(NODE_MODULES_STAMP): package-lock.json package.json
@@ -50,6 +51,10 @@ bench-incident: build
 bench-cycle: build
 	node dist/perf/cycle/top-n.js
 
+# Upstream lanes against tollama's shape: closed loop, bursts and cycles as ratios to T32/T200.
+bench-lanes: build
+	node dist/perf/lanes/throughput.js
+
 # The same single-series requests straight to the simulator and through the daemon, interleaved.
 bench-overhead: build
 	node dist/perf/overhead/direct-vs-daemon.js
@@ -62,7 +67,7 @@ bench-throughput: build
 bench-gate: build
 	node dist/perf/gate.js
 
-bench: bench-micro bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-overhead bench-throughput
+bench: bench-micro bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-lanes bench-overhead bench-throughput
 
 # Regenerate the README's configuration tables and embedding example (a test checks them).
 readme: build

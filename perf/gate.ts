@@ -9,7 +9,11 @@
  *  - steady, mixed: 0 fallbacks and p95 ≤ the upstream's own p95 + 20 ms, the upstream's measured
  *    in the same runs by requests sent straight to the simulator (perf/load/direct-probe.ts);
  *  - degraded: every answer inside the 1.6 s deadline (20 % hangs + 10 % 503s upstream);
- *  - incident: baseline-only reached within the (time-compressed) 2 minutes, and kept.
+ *  - incident: baseline-only reached within the (time-compressed) 2 minutes, and kept;
+ *  - lanes: against tollama's shape (serial, 25 ms + 1.2 ms/series), 32 closed-loop clients get
+ *    ≥ 0.8 × CAP = 0.8 × 32/T32 forecasts per second from the upstream with 0 fallbacks and
+ *    p99 ≤ 4 × T32, and 200 concurrent forecasts are all served upstream within 2.5 × T200 —
+ *    T32 and T200 the upstream's own latency for one 32- and one 200-series request, same run.
  * Each check is the median of ≥ 3 short runs (the mux-off cycle, 8.7 s of serial simulator time
  * that varies < 1 % between runs, 2; the overhead, 5 rounds, and it runs first); a failing check
  * is run once more, after all the others, and judged on that second attempt, so one noisy run does
@@ -30,6 +34,7 @@ import { table } from './load/table.js'
 import { runOverhead } from './overhead/direct-vs-daemon.js'
 import { runDegraded } from './profiles/degraded.js'
 import { runIncident } from './profiles/incident.js'
+import { runLanes } from './lanes/throughput.js'
 import { runMixed } from './profiles/mixed.js'
 import { runSteady } from './profiles/steady.js'
 
@@ -46,6 +51,11 @@ const CHECKS: readonly Check[] = [
   // daemon's path, not the machine's recovery from the previous check.
   { name: 'overhead', run: async () => (await runOverhead({ pairs: 150, rounds: 5, blocks: 0, blockRequests: 0, compareOff: false })).criteria },
   { name: 'cycle', run: async () => (await runTopN({ runsOn: 3, runsOff: 2, singles: false, stockOff: false })).criteria },
+  // Upstream lanes against tollama's shape (25 ms + 1.2 ms/series, one request at a time), as
+  // ratios to the upstream's own T32/T200 measured in the same run: 32 closed-loop clients for
+  // 8 s (≥ 0.8 × CAP from the upstream, 0 fallbacks, p99 ≤ 4 × T32) and 200 concurrent forecasts
+  // (200/200 from the upstream, wall ≤ 2.5 × T200), medians of 3 runs.
+  { name: 'lanes', run: async () => (await runLanes({ runs: 3, durationMs: 8000, gateOnly: true })).criteria },
   { name: 'steady', run: async () => (await runSteady(3)).criteria },
   { name: 'mixed', run: async () => (await runMixed(3)).criteria },
   { name: 'degraded', run: async () => (await runDegraded(3)).criteria },
