@@ -33,7 +33,8 @@ export const DEFAULTS: TsfmConfig = {
     batch_max_series: 128,
     lane: { initial_inflight: 2, min_inflight: 1, max_lanes: 16, cost_fixed_ms: 25, cost_per_series_ms: 1.2 },
     health_interval_s: 10,
-    warmup: { enabled: false, models: [], interval_s: 600 },
+    // On by default (blueprint P2-3): a model tollama unloaded is loaded before traffic needs it.
+    warmup: { enabled: true, models: [], interval_s: 600 },
   },
   cache: { ttl_s: 60, max_entries: 50_000, stale_while_revalidate_s: 20, stale_if_error_s: 120 },
   circuit_breaker: {

@@ -26,6 +26,7 @@ export class LaneBreakers {
   readonly #probeTimeoutMs: number
   readonly #maxLanes: number
   readonly #onTransition: (e: LaneBreakerTransition) => void
+  readonly #onNew: (lane: string) => void
   /** Calls outstanding per breaker (a breaker with calls in flight is never forgotten). */
   readonly #outstanding = new Map<CircuitBreaker, number>()
 
@@ -36,7 +37,10 @@ export class LaneBreakers {
     probeTimeoutMs: number,
     maxLanes: number,
     onTransition: (e: LaneBreakerTransition) => void,
+    /** A lane's breaker was created (closed): its state gauge starts at once. */
+    onNew: (lane: string) => void = () => undefined,
   ) {
+    this.#onNew = onNew
     this.#config = config
     this.#clock = clock
     this.#random = random
@@ -99,6 +103,7 @@ export class LaneBreakers {
     if (b === undefined) {
       b = new CircuitBreaker(this.#config, this.#clock, this.#random, (e) => this.#onTransition({ ...e, lane: name }), this.#probeTimeoutMs)
       this.#breakers.set(name, b)
+      this.#onNew(name)
     }
     return b
   }

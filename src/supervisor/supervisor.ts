@@ -155,6 +155,7 @@ export class Supervisor {
       config.adapter.deadline_budget_ms,
       config.adapter.lane.max_lanes,
       (e) => this.#onBreakerTransition(e),
+      (lane) => this.#metrics.breakerStateOf(lane).set(BREAKER_VALUE.closed),
     )
     // The default model's lane exists from the start (its breaker is `state().breaker`).
     this.#breakers.of(config.adapter.model)

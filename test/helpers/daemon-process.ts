@@ -65,6 +65,7 @@ export function daemonConfig(dir: TmpDir, upstream: string, server: Record<strin
       '  adapter:',
       `    base_url: ${upstream}`,
       '    health_interval_s: 0',
+      '    warmup: {enabled: false}',
       ...keys(adapter),
       '  server:',
       '    port: 0',

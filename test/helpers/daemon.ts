@@ -33,7 +33,7 @@ export async function startTestDaemon(opts: { sim?: SimOptions; config?: ConfigI
   const sim = await startSimulator({ port: 0, latencyFixedMs: 5, latencyPerSeriesMs: 0.1, ...opts.sim })
   const base: ConfigInput = {
     tsfm: {
-      adapter: { base_url: sim.url, health_interval_s: 0 },
+      adapter: { base_url: sim.url, health_interval_s: 0, warmup: { enabled: false } },
       server: { host: '127.0.0.1', port: 0 },
       perf: { math_threads: 1 },
     },

@@ -167,7 +167,7 @@ describe('a throw while answering a forecast', () => {
         done()
       },
     })
-    const input: ConfigInput = { tsfm: { adapter: { base_url: sim.url, health_interval_s: 0 }, server: { host: '127.0.0.1', port: 0 }, perf: { math_threads: 1 } } }
+    const input: ConfigInput = { tsfm: { adapter: { base_url: sim.url, health_interval_s: 0, warmup: { enabled: false } }, server: { host: '127.0.0.1', port: 0 }, perf: { math_threads: 1 } } }
     const config = resolveConfig(input).config
     const logger = createLogger('info', sink)
     const runner = await createRunner({ effectiveConfig: config, logger, defaultMetrics: false })

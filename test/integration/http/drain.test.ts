@@ -22,6 +22,7 @@ describe('graceful drain', () => {
         `    base_url: ${sim.url}`,
         '    batch_window_ms: 0',
         '    health_interval_s: 0',
+        '    warmup: {enabled: false}',
         '  perf:',
         '    worker_concurrency: 64',
         '  server:',

@@ -18,6 +18,11 @@ const EXPECTED: Record<string, string> = {
   tsfm_inflight: 'GAUGE',
   tsfm_mailbox_depth: 'GAUGE',
   tsfm_upstream_batch_size: 'HISTOGRAM',
+  tsfm_lane_inflight_limit: 'GAUGE',
+  tsfm_lane_inflight: 'GAUGE',
+  tsfm_lane_queue_depth: 'GAUGE',
+  tsfm_lane_predicted_wait_ms: 'GAUGE',
+  tsfm_lane_shed_total: 'COUNTER',
   nodejs_eventloop_lag_seconds: 'GAUGE',
   process_cpu_seconds_total: 'COUNTER',
   process_resident_memory_bytes: 'GAUGE',
@@ -72,5 +77,16 @@ describe('GET /metrics', () => {
     expect(r.text).toMatch(/tsfm_cache_requests_total\{result="hit"\} 1/)
     expect(r.text).toMatch(/tsfm_upstream_batch_size_count 1/)
     expect(r.text).toMatch(/tollama_latency_ms_count\{endpoint="\/api\/forecast",outcome="ok"\} 1/)
+  })
+
+  it('reports each upstream lane by model: its breaker, in-flight limit, queue and predicted wait', async () => {
+    const r = await call(d.url, '/metrics')
+    expect(r.text).toMatch(/tsfm_circuit_breaker_state\{lane="chronos2"\} 0/)
+    expect(r.text).toMatch(/tsfm_lane_inflight_limit\{lane="chronos2"\} [1-9]/)
+    expect(r.text).toMatch(/tsfm_lane_queue_depth\{lane="chronos2"\} 0/)
+    expect(r.text).toMatch(/tsfm_lane_predicted_wait_ms\{lane="chronos2"\} /)
+    const state = (await call(d.url, '/tsfm/state')).body
+    expect(state.lanes.chronos2.breaker.state).toBe('closed')
+    expect(state.lanes.chronos2.io).toMatchObject({ lane: 'chronos2', queued: 0, shed: 0 })
   })
 })

@@ -21,6 +21,8 @@ export const FAST: Partial<AdapterConfig> = {
   retry_backoff_ms: 20,
   retry_jitter_ms: 0,
   health_interval_s: 0,
+  // No warm-up request: tests count what reaches the upstream (and it would take a scheduled fault).
+  warmup: { ...DEFAULTS.adapter.warmup, enabled: false },
 }
 
 export class Harness {

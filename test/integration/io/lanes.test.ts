@@ -43,7 +43,7 @@ describe('upstream lanes', () => {
   it('do not refuse a model because another model fails', async () => {
     sim = await startSimulator({ port: 0, models: ['mock', 'other'], latencyFixedMs: 5 })
     runner = await createRunner({
-      config: { tsfm: { adapter: { base_url: sim.url, health_interval_s: 0, model: 'mock' } } },
+      config: { tsfm: { adapter: { base_url: sim.url, health_interval_s: 0, warmup: { enabled: false }, model: 'mock' } } },
       defaultMetrics: false,
       checkModels: false,
     })
@@ -62,7 +62,7 @@ describe('upstream lanes', () => {
 
   it('keep one upstream call per market at a time', async () => {
     sim = await startSimulator({ port: 0, latencyFixedMs: 60, latencyPerSeriesMs: 0 })
-    runner = await createRunner({ config: { tsfm: { adapter: { base_url: sim.url, health_interval_s: 0 }, perf: { mailbox_capacity: 64 } } }, defaultMetrics: false, checkModels: false })
+    runner = await createRunner({ config: { tsfm: { adapter: { base_url: sim.url, health_interval_s: 0, warmup: { enabled: false } }, perf: { mailbox_capacity: 64 } } }, defaultMetrics: false, checkModels: false })
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         runner!.forecast({ market_id: 'one', as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64), horizon_steps: i + 1 }),
