@@ -193,6 +193,8 @@ export class Lane {
       const head = this.#queue.peek() as PendingJob
       this.#dispatch(this.#queue.take(head.key, this.#o.maxSeries), now)
     }
+    // Nothing is queued any more: no shed timer may keep the closing thread alive.
+    this.#stopTimers()
   }
 
   /** Its requester no longer waits: `p` leaves the queue unsent (the engine answers it). */
