@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { FallbackReason } from '../reasons.js'
 import { FIXED_REASONS } from '../reasons.js'
+import type { LaneStats } from '../io/types.js'
 
 /**
  * Every metric tsfm-runner exports, defined once (SPEC §8). One Registry per runner — never
@@ -178,16 +179,11 @@ export class Metrics {
 
   /** The breaker-state gauge of `lane` (bounded: lanes are bounded by `adapter.lane.max_lanes`). */
   breakerStateOf(lane: string): Child<Gauge<'lane'>> {
-    let child = this.#breakerChildren.get(lane)
-    if (child === undefined) {
-      child = this.#breakerState.labels(lane)
-      this.#breakerChildren.set(lane, child)
-    }
-    return child
+    return bound(this.#breakerChildren, this.#breakerState, lane)
   }
 
   /** The I/O thread's report of its lanes. */
-  lanes(stats: readonly { lane: string; limit: number; inflight: number; queued: number; predicted_wait_ms: number }[]): void {
+  lanes(stats: readonly LaneStats[]): void {
     for (const l of stats) {
       this.#laneLimit.labels(l.lane).set(l.limit)
       this.#laneInflight.labels(l.lane).set(l.inflight)
@@ -197,21 +193,11 @@ export class Metrics {
   }
 
   laneShed(lane: string): void {
-    let child = this.#laneShedChildren.get(lane)
-    if (child === undefined) {
-      child = this.#laneShed.labels(lane)
-      this.#laneShedChildren.set(lane, child)
-    }
-    child.inc()
+    bound(this.#laneShedChildren, this.#laneShed, lane).inc()
   }
 
   fallback(reason: FallbackReason): void {
-    let child = this.#fallbackChildren.get(reason)
-    if (child === undefined) {
-      child = this.#fallback.labels(reason)
-      this.#fallbackChildren.set(reason, child)
-    }
-    child.inc()
+    bound(this.#fallbackChildren, this.#fallback, reason).inc()
   }
 
   /** Count one answered request: its HTTP status and runtime (`none` for an error answer). */
@@ -243,4 +229,14 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType
   }
+}
+
+/** The child of `metric` for one label value, bound once and kept (prom-client hashes its labels on every `labels()` call). */
+function bound<M extends { labels: (v: string) => unknown }>(children: Map<string, Child<M>>, metric: M, value: string): Child<M> {
+  let child = children.get(value)
+  if (child === undefined) {
+    child = metric.labels(value) as Child<M>
+    children.set(value, child)
+  }
+  return child
 }

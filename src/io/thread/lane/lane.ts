@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../../../clock/clock.js'
+import type { LaneStats } from '../../types.js'
 import type { PendingJob } from '../pending-job.js'
 import { CostModel } from './cost-model.js'
 import { InflightLimit, type LimitConfig } from './limiter.js'
@@ -55,20 +56,8 @@ export interface LaneOptions {
 export type AttemptVerdict = 'ok' | 'drop' | 'neutral'
 export type AttemptObserver = (series: number, attempt: number, ms: number, verdict: AttemptVerdict) => void
 
-/** What `/tsfm/state` and the metrics show of a lane. */
-export interface LaneSnapshot {
-  readonly lane: string
-  readonly limit: number
-  readonly inflight: number
-  readonly queued: number
-  /** Predicted wait of a job arriving now, before its own request starts (ms). */
-  readonly predicted_wait_ms: number
-  readonly shed: number
-  readonly requests: number
-  readonly series: number
-  readonly cost_fixed_ms: number
-  readonly cost_per_series_ms: number
-}
+/** What `/tsfm/state` and the metrics show of a lane (the protocol's `LaneStats`). */
+export type LaneSnapshot = LaneStats
 
 /** One request in flight: what it carries and when the lane expects the upstream to be done with it. */
 class InFlight {
