@@ -43,11 +43,12 @@ export class Metrics {
   readonly #fallback: Counter<'reason'>
   readonly #fallbackChildren = new Map<string, Child<Counter<'reason'>>>()
   readonly cacheRequests: Record<CacheResult, Child<Counter<'result'>>>
-  readonly degradationMode: Gauge
+  readonly #degradationMode: Gauge<'lane'>
+  readonly #modeChildren = new Map<string, Child<Gauge<'lane'>>>()
   readonly #breakerState: Gauge<'lane'>
   readonly #breakerChildren = new Map<string, Child<Gauge<'lane'>>>()
   readonly breakerTransitions: Counter<'from' | 'to' | 'lane'>
-  readonly modeTransitions: Counter<'from' | 'to'>
+  readonly modeTransitions: Counter<'from' | 'to' | 'lane'>
   readonly inflight: Gauge
   readonly mailboxDepth: Gauge
   readonly upstreamBatchSize: Histogram
@@ -105,9 +106,10 @@ export class Metrics {
       registers,
     })
     this.cacheRequests = { hit: cache.labels('hit'), stale: cache.labels('stale'), miss: cache.labels('miss') }
-    this.degradationMode = new Gauge({
+    this.#degradationMode = new Gauge({
       name: 'tsfm_degradation_mode',
-      help: 'Degradation mode: 0 normal, 1 degraded, 2 baseline-only.',
+      help: 'Degradation mode per upstream lane (model): 0 normal, 1 degraded, 2 baseline-only.',
+      labelNames: ['lane'] as const,
       registers,
     })
     this.#breakerState = new Gauge({
@@ -124,8 +126,8 @@ export class Metrics {
     })
     this.modeTransitions = new Counter({
       name: 'tsfm_mode_transitions_total',
-      help: 'Degradation mode transitions.',
-      labelNames: ['from', 'to'] as const,
+      help: 'Degradation mode transitions, per upstream lane (model).',
+      labelNames: ['from', 'to', 'lane'] as const,
       registers,
     })
     // Read when scraped, from the supervisor's market table (`readQueuesFrom`): a gauge set on
@@ -166,7 +168,6 @@ export class Metrics {
       labelNames: ['lane'] as const,
       registers,
     })
-    this.degradationMode.set(0)
     this.inflight.set(0)
     this.mailboxDepth.set(0)
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
@@ -190,6 +191,11 @@ export class Metrics {
       this.#laneQueue.labels(l.lane).set(l.queued)
       this.#laneWait.labels(l.lane).set(l.predicted_wait_ms)
     }
+  }
+
+  /** The mode gauge of `lane` (bounded like the lanes). */
+  modeOf(lane: string): Child<Gauge<'lane'>> {
+    return bound(this.#modeChildren, this.#degradationMode, lane)
   }
 
   laneShed(lane: string): void {

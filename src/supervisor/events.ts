@@ -1,8 +1,7 @@
 import type { Logger } from '../log.js'
-import type { BreakerTransition } from './breaker.js'
-import type { ModeTransition } from './mode.js'
+import type { LaneBreakerTransition as BreakerTransition, LaneModeTransition as ModeTransition } from './lane-health.js'
 
-/** What `runner.on(...)` can listen to. */
+/** What `runner.on(...)` can listen to (each transition names its lane: the model). */
 export interface RunnerEvents {
   readonly mode: ModeTransition
   readonly breaker: BreakerTransition

@@ -1,5 +1,5 @@
 import type { TsfmError } from '../errors.js'
-import type { CircuitBreaker } from './breaker.js'
+import type { LaneHealth } from './lane-health.js'
 import type { FallbackReason } from '../reasons.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { ForecastResponse } from '../response.js'
@@ -59,8 +59,8 @@ export class Flight implements Timed {
   readonly waiters: Waiter[] = []
   /** Outstanding message ticket (upstream job or math job), 0 when none. */
   ticket = 0
-  /** The breaker of its lane (set when it reaches the breaker), and the permit its call holds. */
-  breaker: CircuitBreaker | null = null
+  /** Its upstream lane's health (breaker and mode; set past the gates), and the permit its call holds. */
+  lane: LaneHealth | null = null
   permit: number | null = null
   /** Its first waiter asked for high priority: served first when markets wait for slots. */
   high = false

@@ -4,13 +4,14 @@ import type { ModeSnapshot } from './mode.js'
 
 /** `runner.state()` and `GET /tsfm/state`. */
 export interface RunnerState {
-  /** The breaker of the default model's lane (`adapter.model`). */
+  /** The breaker of the default model's lane (`adapter.model`); every lane's is in `lanes`. */
   readonly breaker: BreakerSnapshot
   /**
-   * Every upstream lane (one per model): its breaker (null for a lane the I/O thread has and the
-   * supervisor has not judged yet) and the I/O thread's last report of its queue (null before one).
+   * Every upstream lane (one per model): its breaker and mode (null for a lane the I/O thread has
+   * and the supervisor has not judged yet) and the I/O thread's last report of its queue (null
+   * before one). `mode` above is the default model's lane's.
    */
-  readonly lanes: Readonly<Record<string, { readonly breaker: BreakerSnapshot | null; readonly io: LaneStats | null }>>
+  readonly lanes: Readonly<Record<string, { readonly breaker: BreakerSnapshot | null; readonly mode: ModeSnapshot | null; readonly io: LaneStats | null }>>
   readonly mode: ModeSnapshot
   readonly queue: {
     /** Upstream jobs outstanding (≤ worker_concurrency). */

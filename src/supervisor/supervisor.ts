@@ -13,16 +13,15 @@ import { freqStepMs } from '../request/freq.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { BreakerStateName, ForecastResponse, ModeName } from '../response.js'
 import { bandToPaths, buildAnswer, reanswer, warningsFor, type AnswerState, type Timings } from './answer.js'
-import type { CircuitBreaker, Permit } from './breaker.js'
+import type { Permit } from './breaker.js'
 import { emergencyBand } from './emergency-band.js'
 import { EventRelay, type Listener, type RunnerEventName, type RunnerEvents } from './events.js'
 import { Flight, Waiter, type AnswerSink } from './flight.js'
 import { Gates } from './gates.js'
-import { LaneBreakers, type LaneBreakerTransition } from './lane-breakers.js'
+import { LaneHealthTable, OVERFLOW_LANE, type LaneBreakerTransition, type LaneHealth, type LaneModeTransition } from './lane-health.js'
 import { Ledger } from './ledger.js'
 import { MarketTable } from './market.js'
 import { TICK_MSG, type SupervisorMsg } from './messages.js'
-import { ModeMachine, type ModeTransition } from './mode.js'
 import type { BandResult, MathPort, UpstreamPort } from './ports.js'
 import { RecentIds } from './recent-ids.js'
 import { RoutingPolicy } from './routing.js'
@@ -51,9 +50,12 @@ export interface SubmitOptions {
   readonly priority?: 'high' | 'normal' | 'low'
 }
 
-/** A periodic probe in flight (ticket owner). */
+/** A periodic probe in flight (ticket owner): its outcome is an event for its lane's mode. */
 class Probe {
-  constructor(readonly startedAt: number) {}
+  constructor(
+    readonly startedAt: number,
+    readonly lane: LaneHealth,
+  ) {}
 }
 
 type TicketOwner = Flight | Probe
@@ -106,9 +108,8 @@ export class Supervisor {
   readonly #tickets = new Tickets<TicketOwner>()
   readonly #markets: MarketTable
   readonly #gates: Gates
-  /** One breaker per upstream lane (model). */
-  readonly #breakers: LaneBreakers
-  readonly #mode: ModeMachine
+  /** Each upstream lane's (model's) breaker and mode. */
+  readonly #lanes: LaneHealthTable
   readonly #waiterTimers: TimerHeap<Waiter>
   readonly #queueTimers: TimerHeap<Flight>
   readonly #ledger: Ledger
@@ -148,18 +149,22 @@ export class Supervisor {
     this.#gates = new Gates(config, new RoutingPolicy(config.routing))
     this.#ledger = new Ledger(metrics, clock)
     this.#events = new EventRelay(this.#log)
-    this.#breakers = new LaneBreakers(
-      config.circuit_breaker,
+    this.#lanes = new LaneHealthTable({
+      breaker: config.circuit_breaker,
+      degradation: config.degradation,
       clock,
-      deps.random ?? Math.random,
-      config.adapter.deadline_budget_ms,
-      config.adapter.lane.max_lanes,
-      (e) => this.#onBreakerTransition(e),
-      (lane) => this.#metrics.breakerStateOf(lane).set(BREAKER_VALUE.closed),
-    )
-    // The default model's lane exists from the start (its breaker is `state().breaker`).
-    this.#breakers.of(config.adapter.model)
-    this.#mode = new ModeMachine(config.degradation, clock, (e) => this.#onModeTransition(e))
+      random: deps.random ?? Math.random,
+      probeTimeoutMs: config.adapter.deadline_budget_ms,
+      maxLanes: config.adapter.lane.max_lanes,
+      onBreakerTransition: (e) => this.#onBreakerTransition(e),
+      onModeTransition: (e) => this.#onModeTransition(e),
+      onNew: (lane) => {
+        this.#metrics.breakerStateOf(lane).set(BREAKER_VALUE.closed)
+        this.#metrics.modeOf(lane).set(MODE_VALUE.normal)
+      },
+    })
+    // The default model's lane exists from the start (its breaker and mode are `state()`'s).
+    this.#lanes.of(config.adapter.model)
     this.#waiterTimers = new TimerHeap<Waiter>(clock, (waiter) => this.#post({ kind: 'waiter-due', waiter }))
     this.#queueTimers = new TimerHeap<Flight>(clock, (flight) => this.#post({ kind: 'queue-due', flight }))
     this.#budgetMs = config.adapter.deadline_budget_ms
@@ -226,7 +231,7 @@ export class Supervisor {
 
   /** The breaker state of the default model's lane. */
   get breakerState(): BreakerStateName {
-    return this.#defaultBreaker().state
+    return this.#defaultLane().breaker.state
   }
 
   /** The I/O thread's report of its lanes (limit, queue, predicted wait, cost model). */
@@ -235,8 +240,9 @@ export class Supervisor {
     this.#metrics.lanes(lanes)
   }
 
+  /** The mode of the default model's lane. */
   get modeName(): ModeName {
-    return this.#mode.mode.kind
+    return this.#defaultLane().mode.mode.kind
   }
 
   /** Requests accepted and not yet answered. */
@@ -280,9 +286,9 @@ export class Supervisor {
     const cache = this.#cache.stats()
     const lookups = cache.hits + cache.stale + cache.misses
     return {
-      breaker: this.#defaultBreaker().snapshot(),
+      breaker: this.#defaultLane().breaker.snapshot(),
       lanes: this.#lanesState(),
-      mode: this.#mode.snapshot(),
+      mode: this.#defaultLane().mode.snapshot(),
       queue: {
         inflight: this.#markets.inflight,
         queued: this.#markets.queued,
@@ -398,13 +404,13 @@ export class Supervisor {
     const verdict = this.#gates.check(flight.req)
     flight.route = verdict.route
     if (verdict.reason !== null) return this.#fallBack(flight, verdict.reason, Fallback.Cacheable)
-    if (this.#mode.mode.kind === 'baseline-only') {
-      if (!this.#mode.shouldProbe()) return this.#fallBack(flight, 'degradation_baseline_only', Fallback.Plain)
+    const lane = this.#lanes.of(flight.req.model.model_name)
+    flight.lane = lane
+    if (lane.mode.mode.kind === 'baseline-only') {
+      if (!lane.mode.shouldProbe()) return this.#fallBack(flight, 'degradation_baseline_only', Fallback.Plain)
       flight.probe = true
     }
-    const breaker = this.#breakers.of(flight.req.model.model_name)
-    flight.breaker = breaker
-    if (breaker.state === 'open') return this.#refused(flight)
+    if (lane.breaker.state === 'open') return this.#refused(flight)
     const admitted = this.#markets.admit(flight)
     if (admitted === 'full') return this.#fallBack(flight, 'mailbox_full', Fallback.Plain)
     if (admitted === 'dispatch') {
@@ -426,15 +432,15 @@ export class Supervisor {
     const now = this.#clock.now()
     flight.queueMs = now - flight.enqueuedAt
     this.#metrics.queueWait.observe(flight.queueMs)
-    const breaker = flight.breaker as CircuitBreaker
-    const permit = breaker.tryAcquire()
+    const lane = flight.lane as LaneHealth
+    const permit = lane.breaker.tryAcquire()
     if (permit === null) {
       this.#markets.release(flight)
       this.#refused(flight)
       return
     }
     flight.permit = permit
-    this.#breakers.acquired(breaker)
+    lane.outstanding++
     flight.state = 'upstream'
     flight.dispatchedAt = now
     flight.ticket = this.#tickets.issue(flight)
@@ -442,8 +448,8 @@ export class Supervisor {
       flight.req,
       flight.ticket,
       flight.deadline,
-      this.#mode.attemptTimeoutMs(this.#normalTimeoutMs),
-      this.#mode.maxRetries(this.#config.adapter.retry_count),
+      lane.mode.attemptTimeoutMs(this.#normalTimeoutMs),
+      lane.mode.maxRetries(this.#config.adapter.retry_count),
       this.#config.input_len_steps,
       flight.high,
     )
@@ -478,7 +484,7 @@ export class Supervisor {
       return
     }
     if (owner instanceof Probe) {
-      if (outcome.ok || !isNeutral(outcome.reason)) this.#mode.record(outcome.ok ? 'success' : 'failure', owner.startedAt)
+      if (outcome.ok || !isNeutral(outcome.reason)) owner.lane.mode.record(outcome.ok ? 'success' : 'failure', owner.startedAt)
       return
     }
     const flight = owner
@@ -487,9 +493,10 @@ export class Supervisor {
     this.#markets.release(flight)
     flight.upstreamMs = outcome.upstream_ms
     const permit = flight.permit as Permit
-    const breaker = flight.breaker as CircuitBreaker
+    const lane = flight.lane as LaneHealth
+    const breaker = lane.breaker
     flight.permit = null
-    this.#breakers.settled(breaker)
+    lane.outstanding--
     if (!outcome.ok && outcome.reason === 'withdrawn') {
       // Taken back from its lane unsent (#detach asked): no verdict on anything. A client that
       // joined meanwhile gets the flight started again.
@@ -516,7 +523,7 @@ export class Supervisor {
         // Shed by its lane because the offered load exceeds what the upstream can serve in time
         // (SPEC §3 step 8, §5): a verdict on the traffic, not on the upstream's health.
         breaker.release(permit)
-        this.#metrics.laneShed(this.#breakers.laneOf(flight.req.model.model_name))
+        this.#metrics.laneShed(lane.name)
       } else if (reason === 'deadline_exceeded') {
         // This job's own deadline passed while its request went on for others (a multiplexed
         // request is timed by its longest member): the request's verdict comes with the members
@@ -659,7 +666,7 @@ export class Supervisor {
 
   #onHealthMsg(health: UpstreamHealth): void {
     this.#health = health
-    this.#mode.setHealth(health.ok)
+    for (const lane of this.#lanes.values()) lane.mode.setHealth(health.ok)
   }
 
   /**
@@ -694,11 +701,11 @@ export class Supervisor {
     if (flight.revalidation) this.#cache.endRevalidate(flight.key)
   }
 
-  /** The flight's one event for the mode machine (SPEC §5 "failure share"). */
+  /** The flight's one event for its lane's mode machine (SPEC §5 "failure share"). */
   #recordMode(flight: Flight, ok: boolean): void {
-    if (flight.modeRecorded) return
+    if (flight.modeRecorded || flight.lane === null) return
     flight.modeRecorded = true
-    this.#mode.record(ok ? 'success' : 'failure', flight.enqueuedAt)
+    flight.lane.mode.record(ok ? 'success' : 'failure', flight.enqueuedAt)
   }
 
   /** Every answer reaches its caller here, and is counted here (ledger.ts) — once. */
@@ -758,9 +765,9 @@ export class Supervisor {
       this.#markets.unqueue(flight)
     }
     this.#markets.release(flight)
-    if (flight.permit !== null && flight.breaker !== null) {
-      flight.breaker.release(flight.permit as Permit)
-      this.#breakers.settled(flight.breaker)
+    if (flight.permit !== null && flight.lane !== null) {
+      flight.lane.breaker.release(flight.permit as Permit)
+      flight.lane.outstanding--
       flight.permit = null
     }
     this.#finish(flight)
@@ -784,7 +791,8 @@ export class Supervisor {
   }
 
   #answerState(req: ForecastRequest): AnswerState {
-    return { breaker: this.#breakers.stateOf(req.model.model_name), mode: this.#mode.mode.kind }
+    const model = req.model.model_name
+    return { breaker: this.#lanes.breakerStateOf(model), mode: this.#lanes.modeOf(model) }
   }
 
   #timings(waiter: Waiter, queue: number, upstream: number): Timings {
@@ -801,26 +809,29 @@ export class Supervisor {
     this.#tick = null
     if (this.#closing) return
     this.#scheduleTick()
-    this.#mode.evaluate()
-    // Probes run in degraded mode too: with no client traffic they are the only events the
-    // 10-minute recovery rule can count (SPEC §5: recover without client traffic).
-    if (this.#mode.probeDue()) this.#sendProbe()
-    for (const [lane, breaker] of this.#breakers.entries()) this.#metrics.breakerStateOf(lane).set(BREAKER_VALUE[breaker.state])
+    for (const lane of this.#lanes.values()) {
+      lane.mode.evaluate()
+      // Probes run in degraded mode too: with no client traffic they are the only events the
+      // 10-minute recovery rule can count (SPEC §5: recover without client traffic). The
+      // overflow lane has no model of its own to probe; its clients' 1-in-N probes serve.
+      if (lane.name !== OVERFLOW_LANE && lane.mode.probeDue()) this.#sendProbe(lane)
+      this.#metrics.breakerStateOf(lane.name).set(BREAKER_VALUE[lane.breaker.state])
+    }
   }
 
-  /** The tiny real forecast of degraded and baseline-only modes; its outcome is a mode event only. */
-  #sendProbe(): void {
+  /** The tiny real forecast of a lane in degraded or baseline-only mode; its outcome is a mode event only. */
+  #sendProbe(lane: LaneHealth): void {
     const now = this.#clock.now()
-    const req = probeRequest(this.#config, now, freqStepMs(this.#config.freq))
-    const ticket = this.#tickets.issue(new Probe(now))
+    const req = probeRequest(this.#config, now, freqStepMs(this.#config.freq), lane.name)
+    const ticket = this.#tickets.issue(new Probe(now, lane))
     // High priority: one tiny series that decides the mode must not wait behind a queue.
-    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, this.#mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps, true))
+    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, lane.mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps, true))
   }
 
-  #onModeTransition(e: ModeTransition): void {
-    this.#metrics.modeTransitions.labels(e.from, e.to).inc()
-    this.#metrics.degradationMode.set(MODE_VALUE[e.to])
-    this.#log.warn({ event: 'mode_transition', ...e }, `degradation mode ${e.from} -> ${e.to}`)
+  #onModeTransition(e: LaneModeTransition): void {
+    this.#metrics.modeTransitions.labels(e.from, e.to, e.lane).inc()
+    this.#metrics.modeOf(e.lane).set(MODE_VALUE[e.to])
+    this.#log.warn({ event: 'mode_transition', ...e }, `degradation mode of lane ${e.lane}: ${e.from} -> ${e.to}`)
     this.#events.emit('mode', e)
   }
 
@@ -831,8 +842,8 @@ export class Supervisor {
     this.#events.emit('breaker', e)
   }
 
-  #defaultBreaker(): CircuitBreaker {
-    return this.#breakers.of(this.#config.adapter.model)
+  #defaultLane(): LaneHealth {
+    return this.#lanes.of(this.#config.adapter.model)
   }
 
   /**
@@ -847,12 +858,10 @@ export class Supervisor {
 
   #lanesState(): RunnerState['lanes'] {
     const out: Record<string, RunnerState['lanes'][string]> = {}
-    const breakers = this.#breakers.snapshots()
-    for (const [lane, breaker] of Object.entries(breakers)) out[lane] = { breaker, io: null }
+    for (const [lane, h] of Object.entries(this.#lanes.snapshots())) out[lane] = { breaker: h.breaker, mode: h.mode, io: null }
     for (const stats of this.#laneStats) {
       const entry = out[stats.lane]
-      if (entry !== undefined) out[stats.lane] = { breaker: entry.breaker, io: stats }
-      else out[stats.lane] = { breaker: null, io: stats }
+      out[stats.lane] = { breaker: entry?.breaker ?? null, mode: entry?.mode ?? null, io: stats }
     }
     return out
   }

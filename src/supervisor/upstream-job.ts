@@ -50,7 +50,7 @@ export function inputLength(req: ForecastRequest, config: TsfmConfig): number {
  * The tiny real forecast sent every `probe_interval_s` in baseline-only mode (SPEC §5): a flat
  * 32-point series at 0.5 ending now, default model, default quantiles and a 1-step horizon.
  */
-export function probeRequest(config: TsfmConfig, now: number, stepMs: number): ForecastRequest {
+export function probeRequest(config: TsfmConfig, now: number, stepMs: number, model: string = config.adapter.model): ForecastRequest {
   const n = Math.max(2, config.missing.min_points_for_tsfm)
   return Object.freeze({
     market_id: '__tsfm_probe__',
@@ -67,7 +67,7 @@ export function probeRequest(config: TsfmConfig, now: number, stepMs: number): F
     x_past: {},
     x_future: {},
     transform: config.transform,
-    model: { provider: 'tollama', model_name: config.adapter.model, model_version: null, params: {} },
+    model: { provider: 'tollama', model_name: model, model_version: null, params: {} },
     liquidity_bucket: null,
     category: null,
     tte_bucket: null,
