@@ -7,13 +7,23 @@
  * Learned by exponentially weighted least squares over (series, latency) samples: each sample
  * weighs 1 and every older one is discounted by `decay` (0.9: the last ~10 samples dominate, so a
  * slower upstream is followed within a few requests). Only samples that measured service time
- * are fed in: requests sent while the lane had nothing in flight (the lane's `observe` caller
- * decides), so our own queueing inside the upstream never inflates the model. With samples of
- * one size only, the slope cannot be told from the intercept: the per-series cost keeps its
- * previous value and the fixed part absorbs the rest. Until the first sample, the prior holds.
+ * are fed in: requests sent while the lane had nothing in flight (the caller decides), so our own
+ * queueing inside the upstream never inflates the model.
+ *
+ * The slope is shrunk toward the prior's shape, scaled to the samples' level (ridge regression,
+ * `RIDGE` series² of pseudo-spread: a spread of sizes over ~8 series outweighs it): samples of one size cannot tell the slope from the intercept,
+ * and a free fit then went astray — measured after a 4× slowdown and recovery with every batch of
+ * 32 series: 0 + 4.99 ms per series (a 67 ms request predicted at 160 ms) and, during the slowdown,
+ * 220 + 1.17 (a 128-series batch predicted at 370 ms where it took 714). Scaling the prior's shape
+ * to the level instead keeps a uniformly slower upstream uniformly slower (4× of 25 + 1.2 n), and
+ * samples spread over many sizes still find the true slope.
  */
+const RIDGE = 64
+
 export class CostModel {
   readonly #decay: number
+  readonly #priorFixed: number
+  readonly #priorPerSeries: number
   #w = 0
   #sn = 0
   #snn = 0
@@ -24,8 +34,8 @@ export class CostModel {
   #samples = 0
 
   constructor(priorFixedMs: number, priorPerSeriesMs: number, decay = 0.9) {
-    this.#fixed = priorFixedMs
-    this.#perSeries = priorPerSeriesMs
+    this.#fixed = this.#priorFixed = priorFixedMs
+    this.#perSeries = this.#priorPerSeries = priorPerSeriesMs
     this.#decay = decay
   }
 
@@ -48,7 +58,7 @@ export class CostModel {
 
   /** One request of `series` series took `ms` with nothing of ours queued ahead of it. */
   observe(series: number, ms: number): void {
-    if (!(ms >= 0) || !(series >= 1)) return
+    if (!(ms >= 0) || !(series >= 1) || !Number.isFinite(ms)) return
     const d = this.#decay
     this.#w = this.#w * d + 1
     this.#sn = this.#sn * d + series
@@ -58,12 +68,20 @@ export class CostModel {
     this.#samples++
     const meanN = this.#sn / this.#w
     const meanR = this.#sr / this.#w
-    const varN = this.#snn / this.#w - meanN * meanN
-    // A spread of at least ~2 series between samples separates slope from intercept.
-    if (varN > 4) {
-      const slope = (this.#snr / this.#w - meanN * meanR) / varN
-      if (slope >= 0 && Number.isFinite(slope)) this.#perSeries = slope
+    const varN = Math.max(0, this.#snn / this.#w - meanN * meanN)
+    const cov = this.#snr / this.#w - meanN * meanR
+    // The prior's shape at the samples' level: the slope the data is shrunk toward.
+    const priorAtMean = this.#priorFixed + this.#priorPerSeries * meanN
+    const anchor = priorAtMean > 0 ? (this.#priorPerSeries * meanR) / priorAtMean : this.#priorPerSeries
+    let slope = (cov + RIDGE * anchor) / (varN + RIDGE)
+    if (!(slope >= 0)) slope = 0
+    let fixed = meanR - slope * meanN
+    if (fixed < 0) {
+      // All the cost in the per-series part: keep the mean exact.
+      fixed = 0
+      slope = meanR / meanN
     }
-    this.#fixed = Math.max(0, meanR - this.#perSeries * meanN)
+    this.#fixed = fixed
+    this.#perSeries = slope
   }
 }
