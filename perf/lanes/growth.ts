@@ -173,8 +173,19 @@ export function describeGrowth(r: GrowthResult): string {
     'memory (RSS / main thread V8 heap):',
     ...r.memory.map((m) => `  ${m.label}: ${mib(m.rss)} / ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}`),
     `after: queue ${JSON.stringify(r.state.queue)}, cache size ${r.state.cache.size}`,
+    heapLine(r),
     formatCriteria(r.criteria),
   ].join('\n')
+}
+
+/** What the main thread's heap kept, per answer the cache kept (the cache is bounded by `cache.max_entries`). */
+function heapLine(r: GrowthResult): string {
+  const start = r.memory.find((m) => m.label.startsWith('before')) as MemoryReading
+  const end = r.memory[r.memory.length - 1] as MemoryReading
+  const kept = r.cycles.reduce((s, c) => s + c.markets, 0)
+  const heap = end.heapUsed - start.heapUsed
+  const rest = end.rss - start.rss - heap
+  return `kept after idling: V8 heap used ${heap >= 0 ? '+' : ''}${mib(heap)} for the ${kept} answers the cycles left in the cache (${((heap / kept) / 1024).toFixed(1)} KiB each); RSS outside the main thread's used heap ${rest >= 0 ? '+' : ''}${mib(rest)}`
 }
 
 function summariseSizes(sizes: readonly number[]): string {

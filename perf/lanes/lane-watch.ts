@@ -17,6 +17,8 @@ export interface LaneSample {
   readonly queued: number | null
   readonly predicted_wait_ms: number | null
   readonly shed: number | null
+  /** Series the lane has sent upstream since start (cumulative). */
+  readonly series: number | null
   /** The lane's cost model: ms per request and per series. */
   readonly cost_fixed_ms: number | null
   readonly cost_per_series_ms: number | null
@@ -90,6 +92,7 @@ export function laneSamples(s: RunnerState): Record<string, LaneSample> {
       queued: io?.queued ?? null,
       predicted_wait_ms: io?.predicted_wait_ms ?? null,
       shed: io?.shed ?? null,
+      series: io?.series ?? null,
       cost_fixed_ms: io?.cost_fixed_ms ?? null,
       cost_per_series_ms: io?.cost_per_series_ms ?? null,
     }

@@ -238,6 +238,11 @@ function judge(r: Omit<Phase, 'criteria'>): Criterion[] {
   ]
 }
 
+function costText(s: WatchSample): string {
+  const l = s.lanes[MODEL]
+  return l?.cost_fixed_ms == null || l.cost_per_series_ms == null ? '-' : `${l.cost_fixed_ms.toFixed(1)}+${l.cost_per_series_ms.toFixed(3)}`
+}
+
 function shedLine(rep: LoadReport): string {
   const s = rep.latency_by_reason_ms.queue_timeout
   if (s === undefined) return 'shed answers: none'
@@ -257,7 +262,7 @@ function describePhase(p: Phase, r: OverloadResult): string {
     `upstream latency: mean ${ms(u.meanLatencyMs)} against ${ms(u.meanNoLoadMs)} no-load for the same sizes (${u.ratio.toFixed(2)}×), p95 ≤ ${ms(u.p95BoundMs)} (bucket bound; 2 × T128 = ${ms(2 * shapeT(r.shape, 128))}); simulator's longest FIFO for ${MODEL}: ${u.maxQueued} waiting`,
     `lane limit by second: ${limits.join(' ')}`,
     `lane queued by second: ${queued.join(' ')}${p.misses > 0 ? ` (${p.misses} state polls missed)` : ''}`,
-    `lane cost model by second (fixed + per series): ${p.samples.map((s) => `${s.lanes[MODEL]?.cost_fixed_ms ?? '-'}+${s.lanes[MODEL]?.cost_per_series_ms ?? '-'}`).join(' ')}`,
+    `lane cost model by second (fixed + per series, ms): ${p.samples.map((s) => costText(s)).join(' ')}`,
     shedLine(p.report),
     formatCriteria(p.criteria),
   ].join('\n')

@@ -216,7 +216,7 @@ export function describeSlowdown(r: SlowdownResult, opts: SlowdownOptions): stri
 function costAt(samples: readonly WatchSample[], t: number): string {
   const before = samples.filter((s) => s.t <= t)
   const s = before[before.length - 1]?.lanes[MODEL]
-  return s === undefined ? '-' : `${s.cost_fixed_ms} + ${s.cost_per_series_ms}`
+  return s?.cost_fixed_ms == null || s.cost_per_series_ms == null ? '-' : `${s.cost_fixed_ms.toFixed(1)} + ${s.cost_per_series_ms.toFixed(3)}`
 }
 
 function limitSeries(r: SlowdownResult): string {

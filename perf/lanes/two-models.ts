@@ -66,8 +66,9 @@ const [A, B] = TWO_MODELS.models
 export interface ModelRun {
   readonly model: string
   readonly report: LoadReport
-  /** Series the simulator served for this model during the phase, per second. */
+  /** Forecasts from the upstream its clients received, per second. */
   readonly upstreamPerS: number
+  /** Upstream requests the daemon sent for this model (the simulator's count, less the hog's). */
   readonly requests: number
   readonly meanBatch: number
 }
@@ -105,6 +106,8 @@ class Hog {
   readonly #body: string
   #stopped = false
   #running: Promise<void>[] = []
+  /** Requests sent (the simulator counts a request when it arrives, not when it is answered). */
+  sent = 0
   requests = 0
   failures = 0
 
@@ -117,6 +120,7 @@ class Hog {
   async #loop(): Promise<void> {
     while (!this.#stopped) {
       try {
+        this.sent++
         const res = await this.#pool.request({ path: '/api/forecast', method: 'POST', headers: { 'content-type': 'application/json' }, body: this.#body })
         await res.body.text()
         if (res.statusCode === 200) this.requests++
@@ -139,20 +143,22 @@ async function phase(name: string, loaders: Readonly<Record<string, Loader>>, si
   const daemonAgeMs = performance.now() - bornAt
   const watch = new LaneWatch(daemonUrl, TWO_MODELS.sampleMs).start()
   const hog0 = hog?.requests ?? 0
+  const sent0 = hog?.sent ?? 0
   const s0 = await simStats(simUrl)
-  const t0 = performance.now()
   const reports = await Promise.all(TWO_MODELS.models.map((m) => (loaders[m] as Loader).run({ mix: mixFor(m, name), concurrency: clients, durationMs })))
+  const sent1 = hog?.sent ?? 0
   const s1 = await simStats(simUrl)
-  const wall = performance.now() - t0
   const samples = await watch.stop()
   const runs = TWO_MODELS.models.map((model, i) => {
     const before = s0.byModel[model]
     const after = s1.byModel[model]
-    // The hog's requests are b's too: count only the series the daemon sent (hog: 1 series each).
-    const hogged = model === B && hog !== null ? hog.requests - hog0 : 0
-    const requests = (after?.requests ?? 0) - (before?.requests ?? 0) - hogged
-    const series = (after?.series ?? 0) - (before?.series ?? 0) - hogged
-    return { model, report: reports[i] as LoadReport, upstreamPerS: (series / wall) * 1000, requests, meanBatch: requests <= 0 ? 0 : series / requests }
+    // The hog's requests are b's too: count only what the daemon sent (the hog's: 1 series each).
+    const hogged = model === B ? sent1 - sent0 : 0
+    const requests = Math.max(0, (after?.requests ?? 0) - (before?.requests ?? 0) - hogged)
+    const series = Math.max(0, (after?.series ?? 0) - (before?.series ?? 0) - hogged)
+    const report = reports[i] as LoadReport
+    // Answers from the upstream the model's clients received, per second of their run.
+    return { model, report, upstreamPerS: (report.success / report.wall_ms) * 1000, requests, meanBatch: requests === 0 ? 0 : series / requests }
   })
   return { name, runs, samples, hogRequests: hog === null ? 0 : hog.requests - hog0, daemonAgeMs }
 }
@@ -251,9 +257,23 @@ export function describeTwoModels(r: TwoModelsResult, opts: TwoModelsOptions): s
     lines.push(`mode / breaker ${A} / breaker ${B} every ${TWO_MODELS.sampleMs} ms: ${timeline(p.samples)}`)
     const transitions = modeChanges(p.samples)
     if (transitions !== '') lines.push(`mode changes: ${transitions}`)
+    const before = untilModeChange(p.samples, A)
+    if (before !== null) lines.push(`lane ${A} until the mode left normal (${ms(before.ms)}): ${before.perS.toFixed(0)} series/s sent upstream (${(before.perS / (r.cap[A] as number)).toFixed(2)} × CAP_${A}; the lane's own count, reported every 250 ms)`)
   }
   lines.push(formatCriteria(r.criteria))
   return lines.join('\n')
+}
+
+/** Series/s lane `lane` sent from the first sample to the last one still in normal mode (null if the mode never changed). */
+function untilModeChange(samples: readonly WatchSample[], lane: string): { ms: number; perS: number } | null {
+  const i = samples.findIndex((s) => s.mode !== 'normal')
+  if (i <= 1) return null
+  const first = samples[0] as WatchSample
+  const last = samples[i - 1] as WatchSample
+  const a = first.lanes[lane]?.series
+  const b = last.lanes[lane]?.series
+  if (a == null || b == null || last.t <= first.t) return null
+  return { ms: last.t - first.t, perS: ((b - a) / (last.t - first.t)) * 1000 }
 }
 
 function modeChanges(samples: readonly WatchSample[]): string {
