@@ -14,9 +14,10 @@
  *    answers a 32-series request in ~0.25 s, far inside the 1.2 s attempt timeout and the 1.6 s
  *    deadline: a deadline missed here can only be our own queueing);
  *  - breaker closed and mode normal in every sample;
- *  - the lane's model of the upstream comes back too: at the end, its cost model's prediction for
- *    a 32-series request (`cost_fixed_ms + 32 × cost_per_series_ms` from `/tsfm/state`) is within
- *    1.5× of the measured T32 (either way);
+ *  - the lane's model of the upstream comes back too: at the end, its cost model's predictions
+ *    (`cost_fixed_ms + n × cost_per_series_ms` from `/tsfm/state`) for the batch the closed loop
+ *    sends (32) and for a full batch (128: bursts, cycles) are within 1.5× of the measured T32
+ *    and T128 (either way);
  *  - what that model does next: right after the run, 200 concurrent forecasts (throughput.ts's
  *    burst) — all 200 from the upstream, as on a lane that never saw a slowdown.
  * Also reported, per phase: forecasts from the upstream per second as a ratio to that phase's
@@ -85,9 +86,11 @@ export interface SlowdownResult {
   readonly report: LoadReport
   readonly samples: readonly WatchSample[]
   readonly phases: readonly PhaseFigures[]
-  /** The lane's predicted cost of a 32-series request at the end, and the measured T32. */
+  /** The lane's predicted cost of a 32- and a 128-series request at the end, and the measured T32, T128. */
   readonly predictedT32: number
   readonly t32: number
+  readonly predictedT128: number
+  readonly t128: number
   readonly burst: LoadReport
   readonly t200: number
   readonly criteria: readonly Criterion[]
@@ -109,7 +112,7 @@ export async function runSlowdown(opts: SlowdownOptions): Promise<SlowdownResult
     try {
       await warmUp(loader, opts.clients)
       // The upstream's own T32 at both speeds, the daemon idle.
-      const shapeNormal = await measureShape(sim.url, [32])
+      const shapeNormal = await measureShape(sim.url, [32, 128])
       const t32Normal = shapeNormal.t32
       await simLatency(sim.url, slow)
       const t32Slow = (await measureShape(sim.url, [32], 5)).t32
@@ -132,7 +135,9 @@ export async function runSlowdown(opts: SlowdownOptions): Promise<SlowdownResult
       marks.push({ t: watch.now(), stats: await simStats(sim.url) })
       const samples = await watch.stop()
       const end = samples[samples.length - 1]?.lanes[MODEL]
-      const predictedT32 = end?.cost_fixed_ms == null || end.cost_per_series_ms == null ? Number.NaN : end.cost_fixed_ms + 32 * end.cost_per_series_ms
+      const predict = (n: number): number => (end?.cost_fixed_ms == null || end.cost_per_series_ms == null ? Number.NaN : end.cost_fixed_ms + n * end.cost_per_series_ms)
+      const predictedT32 = predict(32)
+      const predictedT128 = predict(128)
       await simReset(sim.url)
       const burstMix = new RequestMix({ prefix: runPrefix('lanes-slowdown-burst'), uniqueKeys: BURST, requests: BURST })
       const burst = await burstLoader.run({ mix: burstMix, concurrency: BURST, requests: BURST })
@@ -157,7 +162,7 @@ export async function runSlowdown(opts: SlowdownOptions): Promise<SlowdownResult
           limits: limitsIn(samples, a.t, b.t),
         }
       })
-      const res = { report, samples, phases, predictedT32, t32: t32Normal, burst, t200: shapeNormal.t200 }
+      const res = { report, samples, phases, predictedT32, t32: t32Normal, predictedT128, t128: shapeNormal.t[128] as number, burst, t200: shapeNormal.t200 }
       return { ...res, criteria: judge(res) }
     } finally {
       await loader.close()
@@ -186,9 +191,14 @@ function judge(r: Omit<SlowdownResult, 'criteria'>): Criterion[] {
     criterion('target', 'deadline_exceeded answers', '0', String(deadline), deadline === 0),
     criterion('target', `breaker of lane ${MODEL} (every ${SLOWDOWN.sampleMs} ms)`, `closed in all ${samples.length}`, formatTally(tally(samples, (s) => s.lanes[MODEL]?.breaker ?? null)), samples.length > 0 && breakerOff.length === 0),
     criterion('target', `mode (every ${SLOWDOWN.sampleMs} ms)`, `normal in all ${samples.length}`, formatTally(tally(samples, (s) => s.mode)), samples.length > 0 && modeOff.length === 0),
-    criterion('target', "after: the lane's predicted cost of 32 series / measured T32", `within ${MAX_MODEL_ERROR}× either way`, `${ms(r.predictedT32)} / ${ms(r.t32)} = ${(r.predictedT32 / r.t32).toFixed(2)}×`, r.predictedT32 / r.t32 <= MAX_MODEL_ERROR && r.t32 / r.predictedT32 <= MAX_MODEL_ERROR),
+    criterion('target', "after: the lane's predicted cost of 32 series / measured T32", `within ${MAX_MODEL_ERROR}× either way`, `${ms(r.predictedT32)} / ${ms(r.t32)} = ${(r.predictedT32 / r.t32).toFixed(2)}×`, within(r.predictedT32, r.t32)),
+    criterion('target', "after: the lane's predicted cost of 128 series / measured T128", `within ${MAX_MODEL_ERROR}× either way`, `${ms(r.predictedT128)} / ${ms(r.t128)} = ${(r.predictedT128 / r.t128).toFixed(2)}×`, within(r.predictedT128, r.t128)),
     criterion('target', `after: ${BURST} concurrent forecasts from the upstream`, `${BURST}/${BURST}`, `${r.burst.success}/${BURST}${r.burst.fallbacks > 0 ? ` (${Object.entries(r.burst.fallbacks_by_reason).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} in ${ms(r.burst.wall_ms)} (${(r.burst.wall_ms / r.t200).toFixed(2)} × T200)`, r.burst.success === BURST),
   ]
+}
+
+function within(predicted: number, measured: number): boolean {
+  return predicted / measured <= MAX_MODEL_ERROR && measured / predicted <= MAX_MODEL_ERROR
 }
 
 function countValues(v: readonly number[]): Record<string, number> {
@@ -241,6 +251,8 @@ export function slowdownJson(r: SlowdownResult, opts: SlowdownOptions): Record<s
     })),
     predicted_t32_ms: round(r.predictedT32),
     t32_ms: round(r.t32),
+    predicted_t128_ms: round(r.predictedT128),
+    t128_ms: round(r.t128),
     t200_ms: round(r.t200),
     burst: compact(r.burst),
     samples: r.samples,
