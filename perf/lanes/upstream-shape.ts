@@ -61,3 +61,23 @@ export async function measureShape(simUrl: string, sizes: readonly number[] = [3
   const t32 = t[32] as number
   return { t, t32, t200: t[200] as number, cap: (32 / t32) * 1000 }
 }
+
+/** The least-squares line `fixed + perSeries × n` through the measured T(n) (ms). */
+export function fitShape(shape: UpstreamShape): { readonly fixedMs: number; readonly perSeriesMs: number } {
+  const pts = Object.entries(shape.t).map(([n, t]) => [Number(n), t] as const)
+  const k = pts.length
+  const mx = pts.reduce((s, [n]) => s + n, 0) / k
+  const my = pts.reduce((s, [, t]) => s + t, 0) / k
+  const sxx = pts.reduce((s, [n]) => s + (n - mx) ** 2, 0)
+  const sxy = pts.reduce((s, [n, t]) => s + (n - mx) * (t - my), 0)
+  const perSeriesMs = sxx === 0 ? 0 : sxy / sxx
+  return { fixedMs: my - perSeriesMs * mx, perSeriesMs }
+}
+
+/** T(n): the measured median when n was measured, else the fitted line's value. */
+export function shapeT(shape: UpstreamShape, n: number): number {
+  const measured = shape.t[n]
+  if (measured !== undefined) return measured
+  const f = fitShape(shape)
+  return f.fixedMs + f.perSeriesMs * n
+}

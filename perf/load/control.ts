@@ -1,5 +1,5 @@
 import { request } from 'undici'
-import type { SimFaultRates, SimStats } from '../../src/sim/types.js'
+import type { SimFaultRates, SimLatencyUpdate, SimStats } from '../../src/sim/types.js'
 import type { RunnerState } from '../../src/supervisor/state.js'
 
 /**
@@ -32,6 +32,11 @@ export async function simReset(simUrl: string): Promise<void> {
 /** Replaces the fault rates (`{}` heals the simulator). */
 export async function simFaults(simUrl: string, faults: SimFaultRates): Promise<void> {
   await json(`${simUrl}/_sim/faults`, 'POST', { faults })
+}
+
+/** Changes the simulator's cost model (`POST /_sim/latency`): fixed and per-series cost, cold start, keep-alive. */
+export async function simLatency(simUrl: string, update: SimLatencyUpdate): Promise<void> {
+  await json(`${simUrl}/_sim/latency`, 'POST', update)
 }
 
 export function daemonState(daemonUrl: string): Promise<RunnerState> {

@@ -19,7 +19,15 @@ export interface LoadReport {
   readonly latency_fallback_ms: Percentiles
   /** `meta.timings_ms.total` (the daemon's own view) of fallback answers not served from the cache. */
   readonly daemon_fallback_ms: Percentiles
+  /** `meta.timings_ms.total` of answers from the upstream (not cache hits). */
+  readonly daemon_upstream_ms: Percentiles
   readonly daemon_ms: Percentiles
+  /** Client-side latency of fallback answers not served from the cache, by fallback reason. */
+  readonly latency_by_reason_ms: Readonly<Record<string, Percentiles>>
+  /** `meta.timings_ms.total` of those answers, by fallback reason. */
+  readonly daemon_by_reason_ms: Readonly<Record<string, Percentiles>>
+  /** Of those answers, how many took longer than SLOW_FALLBACK_MS client-side, by reason. */
+  readonly slow_fallbacks_by_reason: Readonly<Record<string, number>>
   readonly success: number
   readonly fallbacks: number
   readonly fallback_rate: number
@@ -31,6 +39,9 @@ export interface LoadReport {
   readonly cache_hits: number
   readonly cache_hit_rate: number
 }
+
+/** A fallback slower than this (client-side) was not answered promptly (`perf.queue_timeout_ms`'s default). */
+export const SLOW_FALLBACK_MS = 100
 
 const UPSTREAM = 0
 const CACHE_HIT = 1
@@ -45,6 +56,8 @@ export class Tally {
   #latency: Float64Array
   #daemon: Float64Array
   #kind: Uint8Array
+  /** Fallback reason of each fallback answer (sparse: only fallbacks have one). */
+  readonly #reason = new Map<number, string>()
   #n = 0
   success = 0
   fallbacks = 0
@@ -81,6 +94,7 @@ export class Tally {
         if (v.cacheHit) this.cacheHits++
         bump(this.byReason, v.reason)
         this.#kind[i] = v.cacheHit ? CACHE_HIT : FALLBACK
+        if (!v.cacheHit) this.#reason.set(i, v.reason)
         this.#daemon[i] = v.daemonMs
         return
       case 'error':
@@ -119,6 +133,25 @@ export class Tally {
     return out
   }
 
+  /** Percentiles of `which` over fallback answers (not cache hits), per reason. */
+  #byReason(which: Float64Array): Record<string, Percentiles> {
+    const groups = new Map<string, number[]>()
+    for (const [i, reason] of this.#reason) {
+      const v = which[i] as number
+      if (Number.isNaN(v)) continue
+      let g = groups.get(reason)
+      if (g === undefined) groups.set(reason, (g = []))
+      g.push(v)
+    }
+    return Object.fromEntries([...groups].map(([k, v]) => [k, percentiles(v)]))
+  }
+
+  #slowByReason(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [i, reason] of this.#reason) if ((this.#latency[i] as number) > SLOW_FALLBACK_MS) out[reason] = (out[reason] ?? 0) + 1
+    return out
+  }
+
   report(wallMs: number): LoadReport {
     const n = this.#n
     const answered = this.success + this.fallbacks
@@ -131,6 +164,10 @@ export class Tally {
       latency_cache_hit_ms: percentiles(this.#select(this.#latency, (k) => k === CACHE_HIT)),
       latency_fallback_ms: percentiles(this.#select(this.#latency, (k) => k === FALLBACK)),
       daemon_fallback_ms: percentiles(this.#select(this.#daemon, (k) => k === FALLBACK)),
+      daemon_upstream_ms: percentiles(this.#select(this.#daemon, (k) => k === UPSTREAM)),
+      latency_by_reason_ms: this.#byReason(this.#latency),
+      daemon_by_reason_ms: this.#byReason(this.#daemon),
+      slow_fallbacks_by_reason: this.#slowByReason(),
       daemon_ms: percentiles(this.#select(this.#daemon, (k) => k !== OTHER)),
       success: this.success,
       fallbacks: this.fallbacks,
