@@ -60,8 +60,8 @@ bench-lanes: build
 # sheds, a short queue inside tollama (~85 s); the upstream 4× slower for 20 s — the limit falls
 # and comes back, no timeouts (~45 s); two models, then one failing — the other keeps its
 # capacity (~85 s: the failing phase waits until the daemon's mode machine can judge); cycles of
-# 50/500/5 000 markets — linear wall, memory back (~55 s); the cold-start penalty with warm-up
-# off and on (~30 s).
+# 50/500/5 000 markets in three rounds — linear wall, memory back (~2 min); the cold-start
+# penalty with warm-up off and on (~30 s).
 bench-lanes-overload: build
 	node dist/perf/lanes/overload.js
 

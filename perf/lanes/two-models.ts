@@ -15,7 +15,11 @@
  * straight to the simulator) keeps ~1.7 s of work queued in `b`'s FIFO, so every request the
  * daemon sends for `b` waits past its 1.2 s attempt timeout (`upstream_timeout`), exactly as
  * behind a stuck or overloaded model. `a`'s runner is untouched. The hog starts 1 s before the
- * phase and runs to its end; both models' 32 clients run throughout.
+ * phase and runs to its end; both models' 32 clients run throughout, `a`'s in a closed loop,
+ * `b`'s paced at the rate `b`'s clients had while healthy (a caller does not send faster because
+ * its answers now come from the baseline): in a closed loop, `b`'s instant fallbacks came back at
+ * ~9 800 req/s, and the load generator's and the daemon's CPU for them on this 2-core machine,
+ * not anything of `b`'s lane, took `a` from 0.86 to 0.80 × CAP_a (measured).
  * Criteria of phase 2: `b` really failed (its breaker opened: `/tsfm/state` every 250 ms); `a`'s
  * clients got every answer from the upstream (0 fallbacks, 0 errors), at ≥ 0.8 × CAP_a; `a`'s
  * breaker closed and the mode normal in every sample.
@@ -139,13 +143,13 @@ class Hog {
   }
 }
 
-async function phase(name: string, loaders: Readonly<Record<string, Loader>>, simUrl: string, daemonUrl: string, clients: number, durationMs: number, hog: Hog | null, bornAt: number): Promise<TwoModelsPhase> {
+async function phase(name: string, loaders: Readonly<Record<string, Loader>>, simUrl: string, daemonUrl: string, clients: number, durationMs: number, hog: Hog | null, bornAt: number, pace?: Readonly<Record<string, number>>): Promise<TwoModelsPhase> {
   const daemonAgeMs = performance.now() - bornAt
   const watch = new LaneWatch(daemonUrl, TWO_MODELS.sampleMs).start()
   const hog0 = hog?.requests ?? 0
   const sent0 = hog?.sent ?? 0
   const s0 = await simStats(simUrl)
-  const reports = await Promise.all(TWO_MODELS.models.map((m) => (loaders[m] as Loader).run({ mix: mixFor(m, name), concurrency: clients, durationMs })))
+  const reports = await Promise.all(TWO_MODELS.models.map((m) => (loaders[m] as Loader).run({ mix: mixFor(m, name), concurrency: clients, durationMs, ...(pace?.[m] === undefined ? {} : { ratePerS: pace[m] }) })))
   const sent1 = hog?.sent ?? 0
   const s1 = await simStats(simUrl)
   const samples = await watch.stop()
@@ -186,7 +190,9 @@ export async function runTwoModels(opts: TwoModelsOptions): Promise<TwoModelsRes
       if (wait > 0) await sleep(wait)
       hog = new Hog(sim.url, B, opts.hog)
       await sleep(TWO_MODELS.hogLeadMs)
-      const failing = await phase('b-failing', loaders, sim.url, daemon.url, opts.clients, opts.failingMs, hog, bornAt)
+      // b's callers keep the rate they had while healthy (see the file comment).
+      const bRate = (healthy.runs.find((r) => r.model === B)?.upstreamPerS ?? 0) || (cap[B] as number)
+      const failing = await phase('b-failing', loaders, sim.url, daemon.url, opts.clients, opts.failingMs, hog, bornAt, { [B]: bRate })
       const phases = [healthy, failing]
       return { t32, cap, phases, criteria: judge(cap, healthy, failing) }
     } finally {
