@@ -36,6 +36,7 @@ Environment (overrides the file, overridden by flags):
 ${envHelp()}
 
 SIGTERM/SIGINT drain: no new requests, every accepted one answered, exit 0.
+SIGHUP reloads the conformal state file (conformal.state_path).
 `
 
 const CONFIG_USAGE = `Usage: tsfm-runner config print [--config FILE] [--strict-config]

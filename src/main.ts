@@ -112,6 +112,12 @@ export async function serveMain(args: ServeArgs): Promise<number> {
         },
       )
     }
+    // SIGHUP: re-read the conformal state file (the conventional "reload your files" signal).
+    const reload = (): void => {
+      logger.info({ event: 'signal', signal: 'SIGHUP' }, 'received SIGHUP: reloading the conformal state')
+      void daemon.runner.reloadConformal()
+    }
+    process.on('SIGHUP', reload)
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })

@@ -1,4 +1,5 @@
 import type { TransformSpace } from './config/types.js'
+import type { ConformalLastStep } from './conformal/adjustment.js'
 import type { FallbackReason } from './reasons.js'
 
 export type BreakerStateName = 'closed' | 'open' | 'half-open'
@@ -23,6 +24,10 @@ export interface ForecastMeta {
   readonly route_reason: string
   /** The configured routing segment that decided the route, or null (newest Python service). */
   readonly route_segment_key: string | null
+  /** A conformal state file is loaded (the Python service's field). */
+  readonly conformal_state_loaded: boolean
+  /** The state file's segment whose adjustment `conformal_last_step` used; null = its default. */
+  readonly conformal_segment_key: string | null
   readonly timings_ms: { readonly queue: number; readonly upstream: number; readonly total: number }
 }
 
@@ -36,6 +41,6 @@ export interface ForecastResponse {
   /** Keyed by `String(q)` ("0.1"), each path `horizon_steps` long, values in [0,1]. */
   readonly yhat_q: Readonly<Record<string, readonly number[]>>
   readonly meta: ForecastMeta
-  /** Conformal adjustment is not implemented; always null (kept for wire compatibility). */
-  readonly conformal_last_step: null
+  /** The last step's band after the conformal adjustment; null when no state is loaded. */
+  readonly conformal_last_step: ConformalLastStep | null
 }

@@ -9,6 +9,7 @@ import { UpstreamActor } from './io/host/io-host.js'
 import { silentLogger, type Logger } from './log.js'
 import { Metrics } from './metrics/metrics.js'
 import { checkModels } from './models-check.js'
+import { ConformalStore, type ReloadResult } from './conformal/store.js'
 import { defaultsFromConfig, validateForecastRequest, validateForecastRequestAt } from './request/validate.js'
 import type { ForecastRequest, RequestDefaults } from './request/types.js'
 import type { ForecastResponse } from './response.js'
@@ -76,13 +77,15 @@ export class Runner {
   readonly #sup: Supervisor
   readonly #pool: MathPool
   readonly #upstream: UpstreamActor
+  readonly #conformal: ConformalStore
   readonly #defaults: RequestDefaults
   #closing: Promise<void> | null = null
   readonly #cycles = new Set<Cycle>()
   #draining = false
 
-  private constructor(config: TsfmConfig, clock: Clock, metrics: Metrics, sup: Supervisor, pool: MathPool, upstream: UpstreamActor) {
+  private constructor(config: TsfmConfig, clock: Clock, metrics: Metrics, sup: Supervisor, pool: MathPool, upstream: UpstreamActor, conformal: ConformalStore) {
     this.config = config
+    this.#conformal = conformal
     this.#clock = clock
     this.metrics = metrics
     this.#sup = sup
@@ -103,6 +106,10 @@ export class Runner {
     const metrics = opts.metrics ?? new Metrics({ defaultMetrics: opts.defaultMetrics ?? true })
     let sup: Supervisor | null = null
     let earlyHealth: UpstreamHealth | null = null
+    // Loaded before anything is served, so the first answer already carries it; a missing or
+    // invalid file is a warning, never a failed start (as in the Python service).
+    const conformal = new ConformalStore({ path: config.conformal.state_path, watchIntervalMs: config.conformal.watch_interval_ms, clock, logger: log })
+    await conformal.start()
     const pool = await MathPool.start({
       threads: config.perf.math_threads,
       inlineThreshold: config.perf.math_inline_threshold,
@@ -123,6 +130,7 @@ export class Runner {
       })
     } catch (e) {
       await pool.close()
+      conformal.close()
       throw e
     }
     sup = new Supervisor({
@@ -132,11 +140,12 @@ export class Runner {
       logger: log,
       math: new PoolMathPort(pool, config),
       upstream,
+      conformal,
       ...(opts.random === undefined ? {} : { random: opts.random }),
     })
     if (earlyHealth !== null) sup.onHealth(earlyHealth)
     if (opts.checkModels ?? true) void checkModels(config.adapter, () => upstream.installedModels(), log)
-    return new Runner(config, clock, metrics, sup, pool, upstream)
+    return new Runner(config, clock, metrics, sup, pool, upstream, conformal)
   }
 
   /** Validate and forecast one request (the same validation as `POST /tsfm/forecast`). */
@@ -218,6 +227,16 @@ export class Runner {
   }
 
   /**
+   * Read the conformal state file again now (the daemon calls it on SIGHUP; it is also re-read
+   * on its own when it changes, every `conformal.watch_interval_ms`). Atomic: answers switch
+   * from the old state to the new one between two answers. An unreadable or invalid file keeps
+   * the state in use (`kind: 'kept'`, and a warning in the log).
+   */
+  reloadConformal(): Promise<ReloadResult> {
+    return this.#conformal.reload()
+  }
+
+  /**
    * Mode and breaker transitions, delivered after the runner's turn (a listener never runs
    * inside the supervisor). A listener that throws is reported to the `error` listeners; with
    * none, its error is thrown again on a new macrotask (as an EventEmitter's unhandled `error`).
@@ -244,6 +263,7 @@ export class Runner {
   }
 
   async #close(): Promise<void> {
+    this.#conformal.close()
     await this.beginDrain()
     await this.#sup.close()
     await this.#upstream.close()

@@ -8,6 +8,7 @@
  *
  *   node dist/perf/http/serialize.bench.js
  */
+import { NOT_LOADED } from '../../src/conformal/choice.js'
 import fastJson from 'fast-json-stringify'
 import { bench, do_not_optimize, group, run, summary } from 'mitata'
 import { ForecastJson, type Serializer } from '../../src/http/forecast-json.js'
@@ -36,11 +37,11 @@ function answer(horizon: number, quantiles: readonly number[]): ForecastResponse
     req,
     bandToPaths(band, quantiles, horizon),
     { runtime: 'tollama', reason: null, warnings: [], route: { selected: 'tsfm', reason: 'default', segment: null }, cacheHit: false, cacheStale: false },
-    { breaker: 'closed', mode: 'normal' },
+    { breaker: 'closed', mode: 'normal', conformal: NOT_LOADED },
     { queue: 0.012, upstream: 14.913, total: 15.602 },
     288,
   )
-  return reanswer(base, { cacheHit: true, cacheStale: false }, { breaker: 'closed', mode: 'normal' }, { queue: 0, upstream: 0, total: 0.031 })
+  return reanswer(base, { cacheHit: true, cacheStale: false }, { breaker: 'closed', mode: 'normal', conformal: NOT_LOADED }, { queue: 0, upstream: 0, total: 0.031 })
 }
 
 /** What the route uses now (src/http/forecast-json.ts), compiled from the two halves of the schema. */

@@ -26,6 +26,7 @@
  *
  *   node dist/perf/supervisor/answer.bench.js [--calls 20000]
  */
+import { NOT_LOADED } from '../../src/conformal/choice.js'
 import { bench, do_not_optimize, group, run, summary } from 'mitata'
 import { Mailbox } from '../../src/actor/mailbox.js'
 import { DEFAULTS } from '../../src/config/defaults.js'
@@ -160,7 +161,7 @@ function reanswerSpread(
 }
 
 const cached = await live.forecast(hitBody)
-const state: AnswerState = { breaker: 'closed', mode: 'normal' }
+const state: AnswerState = { breaker: 'closed', mode: 'normal', conformal: NOT_LOADED }
 if (JSON.stringify(reanswer(cached, { cacheHit: true, cacheStale: false }, state, cached.meta.timings_ms)) !==
   JSON.stringify(reanswerSpread(cached, { cacheHit: true, cacheStale: false }, state, cached.meta.timings_ms))) {
   throw new Error('reanswer and the spread version disagree')

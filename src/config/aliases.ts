@@ -53,9 +53,6 @@ export const ACCEPTED: Readonly<Record<string, AcceptedKey>> = {
 
 /** Whole sections of the Python layout we accept and ignore, with the info note saying why. */
 export const IGNORED_SECTIONS: Readonly<Record<string, string>> = {
-  conformal:
-    'tsfm.conformal is accepted for compatibility with the Python service and ignored: ' +
-    'conformal adjustment is not implemented (conformal_last_step is always null)',
   slo:
     'tsfm.slo is accepted for compatibility with the Python service and ignored: ' +
     'latency objectives are measured (/metrics, perf/), not configured',

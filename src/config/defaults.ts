@@ -86,6 +86,9 @@ export const DEFAULTS: TsfmConfig = {
   },
   interval_sanity: { min_width: 0.02, max_width: 0.6 },
   routing: { default_route: 'tsfm', enabled_segments: [], baseline_segments: [] },
+  // Off unless a file is named: the Python service's default path (data/derived/calibration/
+  // conformal_state.json) is relative to its own checkout and means nothing to a daemon elsewhere.
+  conformal: { state_path: null, watch_interval_ms: 1000 },
   server: {
     host: '127.0.0.1',
     port: 8080,

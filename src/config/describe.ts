@@ -86,6 +86,8 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'routing.default_route': '`tsfm` or `baseline` for requests no segment matches',
   'routing.enabled_segments': 'segments sent to the TSFM (Python service keys, e.g. `category=politics|liquidity_bucket=high`)',
   'routing.baseline_segments': 'segments always answered from the baseline (checked first)',
+  'conformal.state_path': "conformal state file (the Python service's JSON, schema 1 or 2; relative to the working directory); null = `conformal_last_step` is null. Missing or invalid at start: a warning, no adjustment",
+  'conformal.watch_interval_ms': 'check the state file for changes this often and reload it atomically (0 = only on SIGHUP); an invalid new file keeps the state in use',
   'server.host': 'listen address',
   'server.port': 'listen port (0 = any free port)',
   'server.api_token': 'token clients must send (`Authorization: Bearer` or `X-API-Key`); null = no auth',

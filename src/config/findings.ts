@@ -17,7 +17,7 @@ export class Findings {
   strict: boolean
   readonly errors: ConfigIssue[] = []
   readonly warnings: string[] = []
-  /** Info-level: accepted keys we deliberately ignore (e.g. the Python service's `conformal`). */
+  /** Info-level: accepted keys we deliberately ignore (e.g. the Python service's `slo`). */
   readonly notes: string[] = []
 
   constructor(strict: boolean) {

@@ -41,7 +41,7 @@ export interface LoadedConfig {
   readonly config: TsfmConfig
   /** Unknown keys (when not strict), YAML warnings, Python settings we accept but cannot honour. */
   readonly warnings: readonly string[]
-  /** Info-level: accepted sections that are ignored (the Python service's `conformal`, `slo`). */
+  /** Info-level: accepted sections that are ignored (the Python service's `slo`). */
   readonly notes: readonly string[]
   /** Absolute path of the file that was loaded, or null. */
   readonly file: string | null

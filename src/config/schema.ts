@@ -133,6 +133,15 @@ export function anyString(): Rule {
   return simple('a string', (v) => typeof v === 'string', identity)
 }
 
+/** A file path, or null for none (`null`/`none`/empty in the environment). */
+export function nullablePath(): Rule {
+  return simple(
+    'null or a non-empty path',
+    (v) => v === null || (typeof v === 'string' && v.trim() !== '' && !v.includes('\0')),
+    (text) => (text === '' || text.toLowerCase() === 'null' || text.toLowerCase() === 'none' ? null : text),
+  )
+}
+
 export function oneOf(values: readonly string[]): Rule {
   return simple(`one of ${values.map((v) => quote(v)).join(', ')}`, (v) => typeof v === 'string' && values.includes(v), identity)
 }
@@ -317,6 +326,7 @@ export const SCHEMA: Schema<TsfmConfig> = {
   },
   interval_sanity: { min_width: num({ min: 0, max: 1 }), max_width: rate() },
   routing: { default_route: oneOf(['tsfm', 'baseline']), enabled_segments: stringList(), baseline_segments: stringList() },
+  conformal: { state_path: nullablePath(), watch_interval_ms: nonNegativeInt() },
   server: {
     host: nonEmptyString(),
     port: num({ min: 0, max: 65_535, integer: true }),

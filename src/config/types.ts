@@ -150,6 +150,14 @@ export interface RoutingConfig {
   readonly baseline_segments: readonly string[]
 }
 
+/** Conformal calibration (the Python service's `conformal` section, plus reloading). */
+export interface ConformalConfig {
+  /** The state file (JSON, the Python service's schema 1/2); null = no conformal adjustment. */
+  readonly state_path: string | null
+  /** How often the file is checked for changes (ms); 0 = reload only on SIGHUP / `runner.reloadConformal()`. */
+  readonly watch_interval_ms: number
+}
+
 export interface RateLimitConfig {
   readonly enabled: boolean
   /** Bucket size: requests an identity may send at once. */
@@ -198,6 +206,7 @@ export interface TsfmConfig {
   readonly fallback: FallbackConfig
   readonly interval_sanity: IntervalSanityConfig
   readonly routing: RoutingConfig
+  readonly conformal: ConformalConfig
   readonly server: ServerConfig
   readonly logging: LoggingConfig
 }

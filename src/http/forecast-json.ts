@@ -1,3 +1,4 @@
+import type { ConformalLastStep } from '../conformal/adjustment.js'
 import type { ForecastResponse } from '../response.js'
 
 /** A compiled serializer (fast-json-stringify, compiled by fastify from one of our schemas). */
@@ -56,7 +57,7 @@ export class ForecastJson {
 
   /** Bound, so it can be handed to `promise.then` without a closure per request. */
   readonly stringify = (answer: ForecastResponse): string => {
-    const tail = `"meta":${this.#meta(answer.meta)},"conformal_last_step":null}`
+    const tail = `"meta":${this.#meta(answer.meta)},"conformal_last_step":${lastStepJson(answer.conformal_last_step)}}`
     if (!answer.meta.cache_hit) return this.#opening(answer) + tail
     let head = this.#heads.get(answer.yhat_q)
     if (head === undefined || !head.matches(answer)) {
@@ -71,4 +72,20 @@ export class ForecastJson {
     const text = this.#head(answer)
     return text.length > 2 ? `${text.slice(0, -1)},` : '{'
   }
+}
+
+/**
+ * `conformal_last_step` as fast-json-stringify writes it: eight fixed keys, numbers as
+ * `String(n)` (the shortest text that reads back as the same double, as `JSON.stringify`), in
+ * the schema's order. Written by hand: its values change with every answer, so there is no text
+ * to keep, and a template is cheaper than a compiled serializer's object walk.
+ */
+function lastStepJson(s: ConformalLastStep | null): string {
+  if (s === null) return 'null'
+  return `{"q10":${num(s.q10)},"q50":${num(s.q50)},"q90":${num(s.q90)},"band_calibration":"conformal","conformal_target_coverage":${num(s.conformal_target_coverage)},"conformal_quantile_level":${num(s.conformal_quantile_level)},"conformal_center_shift":${num(s.conformal_center_shift)},"conformal_width_scale":${num(s.conformal_width_scale)}}`
+}
+
+/** A finite number as JSON; the state file and the band guards keep them finite, but never write NaN. */
+function num(n: number): string {
+  return Number.isFinite(n) ? String(n) : 'null'
 }

@@ -42,10 +42,27 @@ export const forecastMetaSchema = {
     route_selected: { type: 'string' },
     route_reason: { type: 'string' },
     route_segment_key: nullableString,
+    conformal_state_loaded: { type: 'boolean' },
+    conformal_segment_key: nullableString,
     timings_ms: {
       type: 'object',
       properties: { queue: { type: 'number' }, upstream: { type: 'number' }, total: { type: 'number' } },
     },
+  },
+} as const
+
+/** `conformal_last_step`: an object, or null when no conformal state is loaded. */
+export const conformalLastStepSchema = {
+  type: ['object', 'null'],
+  properties: {
+    q10: { type: 'number' },
+    q50: { type: 'number' },
+    q90: { type: 'number' },
+    band_calibration: { type: 'string' },
+    conformal_target_coverage: { type: 'number' },
+    conformal_quantile_level: { type: 'number' },
+    conformal_center_shift: { type: 'number' },
+    conformal_width_scale: { type: 'number' },
   },
 } as const
 
@@ -54,7 +71,7 @@ export const forecastResponseSchema = {
   properties: {
     ...forecastHeadProperties,
     meta: forecastMetaSchema,
-    conformal_last_step: { type: 'null' },
+    conformal_last_step: conformalLastStepSchema,
   },
 } as const
 

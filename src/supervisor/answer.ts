@@ -1,3 +1,5 @@
+import { adjustBand, type ConformalLastStep } from '../conformal/adjustment.js'
+import type { ConformalChoice } from '../conformal/choice.js'
 import type { FallbackReason } from '../reasons.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { BreakerStateName, ForecastMeta, ForecastResponse, ModeName, RuntimeName } from '../response.js'
@@ -13,6 +15,8 @@ import type { RouteChoice } from './routing.js'
 export interface AnswerState {
   readonly breaker: BreakerStateName
   readonly mode: ModeName
+  /** Read once per answer from the conformal store: one state file per answer, never two. */
+  readonly conformal: ConformalChoice
 }
 
 export interface Timings {
@@ -74,9 +78,10 @@ export function buildAnswer(
     override ? 'baseline' : parts.route.selected,
     override ? (parts.reason as string) : parts.route.reason,
     parts.route.segment,
+    state.conformal,
     timings,
   )
-  return newResponse(req.market_id, req.as_of_ts, req.freq, req.horizon_steps, req.quantiles, paths, meta)
+  return newResponse(req.market_id, req.as_of_ts, req.freq, req.horizon_steps, req.quantiles, paths, meta, lastStep(paths, req.quantiles, req.horizon_steps, state.conformal))
 }
 
 /**
@@ -112,9 +117,12 @@ export function reanswer(
     m.route_selected,
     m.route_reason,
     m.route_segment_key,
+    state.conformal,
     timings,
   )
-  return newResponse(base.market_id, base.as_of_ts, base.freq, base.horizon_steps, base.quantiles, base.yhat_q, meta)
+  // Recomputed, not copied: a cached answer gets the conformal state in use now, not the one
+  // it was first built with (a reload applies to cache hits at once).
+  return newResponse(base.market_id, base.as_of_ts, base.freq, base.horizon_steps, base.quantiles, base.yhat_q, meta, lastStep(base.yhat_q, base.quantiles, base.horizon_steps, state.conformal))
 }
 
 /** Every `meta` is made here, so all share one hidden class and one key order (the wire's). */
@@ -132,6 +140,7 @@ function newMeta(
   route_selected: ForecastMeta['route_selected'],
   route_reason: string,
   route_segment_key: string | null,
+  conformal: ConformalChoice,
   timings_ms: Timings,
 ): ForecastMeta {
   return {
@@ -150,6 +159,8 @@ function newMeta(
     route_selected,
     route_reason,
     route_segment_key,
+    conformal_state_loaded: conformal.loaded,
+    conformal_segment_key: conformal.key,
     timings_ms,
   }
 }
@@ -163,8 +174,24 @@ function newResponse(
   quantiles: readonly number[],
   yhat_q: Readonly<Record<string, readonly number[]>>,
   meta: ForecastMeta,
+  conformal_last_step: ConformalLastStep | null,
 ): ForecastResponse {
-  return { market_id, as_of_ts, freq, horizon_steps, quantiles, yhat_q, meta, conformal_last_step: null }
+  return { market_id, as_of_ts, freq, horizon_steps, quantiles, yhat_q, meta, conformal_last_step }
+}
+
+/**
+ * The conformal adjustment of the band's last step (the Python service's `conformal_last_step`):
+ * the outer pair (lowest and highest quantile; q10/q90 in the default request) and the median
+ * (0.5 when asked for, else the pair's midpoint), on the final band — after crossing repair and
+ * width guards, whether it came from the upstream, the baseline or the cache.
+ */
+function lastStep(paths: Readonly<Record<string, readonly number[]>>, quantiles: readonly number[], horizon: number, c: ConformalChoice): ConformalLastStep | null {
+  if (c.adjustment === null) return null
+  const at = horizon - 1
+  const low = (paths[String(quantiles[0])] as readonly number[])[at] as number
+  const high = (paths[String(quantiles[quantiles.length - 1])] as readonly number[])[at] as number
+  const mid = paths['0.5']
+  return adjustBand(low, mid === undefined ? null : (mid[at] as number), high, c.adjustment)
 }
 
 /** Reasons that the Python service also writes into route_selected/route_reason. */

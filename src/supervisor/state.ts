@@ -51,4 +51,17 @@ export interface RunnerState {
   readonly withdrawn: number
   /** Upstream or math results that came back after their request was answered another way. */
   readonly late_results_dropped: number
+  /** The conformal state answers are adjusted with. */
+  readonly conformal: ConformalStatus
+}
+
+export interface ConformalStatus {
+  readonly state_path: string | null
+  readonly loaded: boolean
+  /** The file's `updated_at`. */
+  readonly updated_at: string | null
+  readonly schema_version: number | null
+  readonly segments: number
+  /** When it was (re)loaded, epoch ms. */
+  readonly loaded_at: number | null
 }

@@ -25,9 +25,10 @@ import { TICK_MSG, type SupervisorMsg } from './messages.js'
 import type { BandResult, MathPort, UpstreamPort } from './ports.js'
 import { RecentIds } from './recent-ids.js'
 import { RoutingPolicy } from './routing.js'
-import type { RunnerState } from './state.js'
+import type { ConformalStatus, RunnerState } from './state.js'
 import { TimerHeap } from './timer-heap.js'
 import { inputLength, probeRequest, upstreamJob } from './upstream-job.js'
+import { NOT_LOADED, type ConformalChoice } from '../conformal/choice.js'
 
 export interface SupervisorDeps {
   readonly config: TsfmConfig
@@ -39,7 +40,20 @@ export interface SupervisorDeps {
   /** The I/O actor (or the test's fake upstream); outcomes come back through `onUpstream`. */
   readonly upstream: UpstreamPort
   readonly random?: () => number
+  /** The conformal state answers are adjusted with (the runner's store); none = no adjustment. */
+  readonly conformal?: ConformalChooser
 }
+
+/** Chooses the conformal adjustment of one answer (src/conformal/store.ts). */
+export interface ConformalChooser {
+  choose(req: ForecastRequest): ConformalChoice
+  status(): ConformalStatus
+}
+
+const NO_CONFORMAL: ConformalChooser = Object.freeze({
+  choose: (): ConformalChoice => NOT_LOADED,
+  status: (): ConformalStatus => ({ state_path: null, loaded: false, updated_at: null, schema_version: null, segments: 0, loaded_at: null }),
+})
 
 export interface SubmitOptions {
   /** An absolute deadline earlier than arrival + `deadline_budget_ms` (a cycle's budget). */
@@ -102,6 +116,7 @@ export class Supervisor {
   readonly #log: Logger
   readonly #math: MathPort
   readonly #upstream: UpstreamPort
+  readonly #conformal: ConformalChooser
   readonly #inbox: Mailbox<SupervisorMsg>
   readonly #cache: ForecastCache<ForecastResponse>
   readonly #flights = new Map<string, Flight>()
@@ -140,6 +155,7 @@ export class Supervisor {
     this.#log = deps.logger
     this.#math = deps.math
     this.#upstream = deps.upstream
+    this.#conformal = deps.conformal ?? NO_CONFORMAL
     this.#inbox = Mailbox.unbounded<SupervisorMsg>((m) => this.#handle(m))
     this.#cache = new ForecastCache<ForecastResponse>(config.cache, clock)
     // No global limit here: how much goes upstream at once is each lane's adaptive limit, in the
@@ -317,6 +333,7 @@ export class Supervisor {
       answered: this.#ledger.answered,
       withdrawn: this.#ledger.withdrawnCount,
       late_results_dropped: this.#ledger.lateDropped,
+      conformal: this.#conformal.status(),
     }
   }
 
@@ -792,7 +809,7 @@ export class Supervisor {
 
   #answerState(req: ForecastRequest): AnswerState {
     const model = req.model.model_name
-    return { breaker: this.#lanes.breakerStateOf(model), mode: this.#lanes.modeOf(model) }
+    return { breaker: this.#lanes.breakerStateOf(model), mode: this.#lanes.modeOf(model), conformal: this.#conformal.choose(req) }
   }
 
   #timings(waiter: Waiter, queue: number, upstream: number): Timings {

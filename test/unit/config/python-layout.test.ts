@@ -23,13 +23,15 @@ describe("the Python service's configs/tsfm_runtime.yaml", () => {
     expect(loaded.file).toBe(PYTHON_FILE)
   })
 
-  it('notes (info level) that conformal and slo are accepted and ignored', () => {
+  it('notes (info level) that slo is accepted and ignored', () => {
     expect(loaded.notes).toEqual([
-      'tsfm.conformal is accepted for compatibility with the Python service and ignored: ' +
-        'conformal adjustment is not implemented (conformal_last_step is always null)',
       'tsfm.slo is accepted for compatibility with the Python service and ignored: ' +
         'latency objectives are measured (/metrics, perf/), not configured',
     ])
+  })
+
+  it('takes conformal.state_path as the conformal state file, as the Python service does', () => {
+    expect(loaded.config.conformal.state_path).toBe('data/derived/calibration/conformal_state.json')
   })
 
   it('keeps the keys both layouts share', () => {
@@ -121,11 +123,11 @@ describe('Python aliases', () => {
     expect(err.message).toBe('tsfm.circuit_breaker.half_open_successes_to_close must be a positive integer, got 0')
   })
 
-  it('ignores whatever conformal and slo contain, without unknown-key warnings', () => {
-    const loaded = resolvePython({ conformal: { state_path: 'x.json', alpha: 0.1 }, slo: 'anything' }, true)
+  it('ignores whatever slo contains, without unknown-key warnings', () => {
+    const loaded = resolvePython({ conformal: { state_path: 'x.json' }, slo: 'anything' }, true)
     expect(loaded.warnings).toEqual([])
-    expect(loaded.notes).toHaveLength(2)
-    expect(loaded.config).toEqual(DEFAULTS)
+    expect(loaded.notes).toHaveLength(1)
+    expect(loaded.config).toEqual({ ...DEFAULTS, conformal: { ...DEFAULTS.conformal, state_path: 'x.json' } })
   })
 
   it('applies aliases in a file that mixes both layouts', () => {

@@ -1,3 +1,4 @@
+import { NOT_LOADED } from '../../../src/conformal/choice.js'
 import fastJson from 'fast-json-stringify'
 import { describe, expect, it } from 'vitest'
 import { ForecastJson, type Serializer } from '../../../src/http/forecast-json.js'
@@ -41,14 +42,14 @@ function computed(): ForecastResponse {
     req,
     bandToPaths(band, req.quantiles, 3),
     { runtime: 'tollama', reason: null, warnings: ['quantile_crossing_fixed'], route: { selected: 'tsfm', reason: 'default', segment: null }, cacheHit: false, cacheStale: false },
-    { breaker: 'closed', mode: 'normal' },
+    { breaker: 'closed', mode: 'normal', conformal: NOT_LOADED },
     { queue: 0.1, upstream: 14.9, total: 15.6 },
     288,
   )
 }
 
 function hit(base: ForecastResponse, total: number, stale = false): ForecastResponse {
-  return reanswer(base, { cacheHit: true, cacheStale: stale }, { breaker: 'half-open', mode: 'degraded' }, { queue: 0, upstream: 0, total })
+  return reanswer(base, { cacheHit: true, cacheStale: stale }, { breaker: 'half-open', mode: 'degraded', conformal: NOT_LOADED }, { queue: 0, upstream: 0, total })
 }
 
 describe('ForecastJson', () => {
@@ -61,7 +62,7 @@ describe('ForecastJson', () => {
   it('writes every cache hit exactly as fastify does, with its own meta', () => {
     const { json } = setup()
     const base = computed()
-    for (const a of [hit(base, 0.031), hit(base, 0.047), hit(base, 0.052, true), reanswer(base, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, { breaker: 'open', mode: 'normal' }, { queue: 0, upstream: 0, total: 1 })]) {
+    for (const a of [hit(base, 0.031), hit(base, 0.047), hit(base, 0.052, true), reanswer(base, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, { breaker: 'open', mode: 'normal', conformal: NOT_LOADED }, { queue: 0, upstream: 0, total: 1 })]) {
       expect(json.stringify(a)).toBe(fastify(a))
     }
   })
@@ -90,5 +91,25 @@ describe('ForecastJson', () => {
     const other = { ...hit(base, 2), market_id: 'm-2' }
     expect(json.stringify(other)).toBe(fastify(other))
     expect(headCalls()).toBe(2)
+  })
+
+  it("writes a conformal last step exactly as fastify's serializer does, on computed answers and cache hits", () => {
+    const { json } = setup()
+    const adjustment = { target_coverage: 0.8, quantile_level: 0.9, center_shift: 0.05, width_scale: 1.3, sample_size: 200 }
+    const conformal = { loaded: true, key: 'liquidity_bucket=high', adjustment }
+    const band = Float64Array.from([0.1, 0.12, 0.13, 0.5, 0.51, 1 / 3, 0.9, 0.95, 1])
+    const base = buildAnswer(
+      req,
+      bandToPaths(band, req.quantiles, 3),
+      { runtime: 'tollama', reason: null, warnings: [], route: { selected: 'tsfm', reason: 'default', segment: null }, cacheHit: false, cacheStale: false },
+      { breaker: 'closed', mode: 'normal', conformal },
+      { queue: 0.1, upstream: 14.9, total: 15.6 },
+      288,
+    )
+    expect(base.conformal_last_step).not.toBeNull()
+    expect(json.stringify(base)).toBe(fastify(base))
+    const h = reanswer(base, { cacheHit: true, cacheStale: false }, { breaker: 'closed', mode: 'normal', conformal }, { queue: 0, upstream: 0, total: 1 })
+    expect(json.stringify(h)).toBe(fastify(h))
+    expect(JSON.parse(json.stringify(h))).toEqual(JSON.parse(JSON.stringify(h)))
   })
 })
