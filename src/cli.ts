@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { ENV_VARS, loadConfig, printConfig } from './config/index.js'
+import { conformalMain } from './conformal/fit-cli.js'
 import { isTsfmError } from './errors.js'
 import { serveMain } from './main.js'
 import { simUpstreamMain } from './sim/cli.js'
@@ -14,6 +15,8 @@ Commands:
   serve          run the HTTP daemon (POST /tsfm/forecast, /tsfm/cycle, /metrics, /health/*)
   config print   print the effective configuration as YAML (tokens redacted)
   sim-upstream   run the tollama simulator (a test and benchmark tool, not a forecaster)
+  conformal fit  fit the conformal band adjustment from past bands and outcomes (JSON Lines)
+                 and write the Python service's conformal state file
 
 Run \`tsfm-runner <command> --help\` for a command's options.
 `
@@ -58,6 +61,8 @@ export async function cliMain(argv: string[]): Promise<number> {
         return configCommand(rest)
       case 'sim-upstream':
         return await simUpstreamMain(rest)
+      case 'conformal':
+        return await conformalMain(rest)
       case undefined:
       case '-h':
       case '--help':

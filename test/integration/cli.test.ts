@@ -56,7 +56,7 @@ describe('tsfm-runner CLI', () => {
   })
 
   it('prints help for each command', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['config', '--help'], ['sim-upstream', '--help']]) {
+    for (const args of [['--help'], ['serve', '--help'], ['config', '--help'], ['sim-upstream', '--help'], ['conformal', '--help'], ['conformal', 'fit', '--help']]) {
       const { stdout } = await run(process.execPath, [CLI, ...args])
       expect(stdout).toMatch(/Usage|usage/)
     }
