@@ -25,9 +25,11 @@ Options:
                           (q10, q50, q90 and resolved_prob are accepted too; blank lines skipped)
   --out FILE              the state file to write (a temp file beside it, then renamed)
   --coverage C            target coverage in (0, 1] (default 0.9)
-  --segment-fields LIST   comma-separated pair fields, e.g. liquidity_bucket,tte_bucket: one
-                          adjustment per segment "liquidity_bucket=high|tte_bucket=0_24h"
-                          (a missing field reads "unknown")
+  --segment-fields LIST   some of category, liquidity_bucket, tte_bucket (the routing keys the
+                          daemon selects a segment by), e.g. liquidity_bucket,tte_bucket: one
+                          adjustment per segment "liquidity_bucket=high|tte_bucket=0_24h",
+                          fields in that order whatever the order given (a missing field
+                          reads "unknown")
   --min-samples N         segments with fewer pairs are left out and served the default,
                           which is fitted on all pairs (default 100)
   -h, --help              this help
@@ -84,8 +86,16 @@ function parseFitArgs(argv: string[]): FitArgs | 'help' {
     if (f === '' || /[=|]/.test(f)) throw new UsageError(`--segment-fields should be comma-separated names without "=" or "|", got ${quote(fieldsText)}`)
   }
   if (new Set(segmentFields).size !== segmentFields.length) throw new UsageError(`--segment-fields names a field twice: ${quote(fieldsText)}`)
+  // The daemon selects a segment among the request's routing keys (`segmentCandidates`): only
+  // these fields, only in this order. A key of any other field or order would never be chosen.
+  for (const f of segmentFields) {
+    if (!ROUTING_FIELDS.includes(f)) throw new UsageError(`--segment-fields should name only ${ROUTING_FIELDS.join(', ')} (the keys the daemon selects a segment by), got ${quote(f)}`)
+  }
+  segmentFields.sort((a, b) => ROUTING_FIELDS.indexOf(a) - ROUTING_FIELDS.indexOf(b))
   return { input: values.input, out: values.out, coverage, segmentFields, minSamples }
 }
+
+const ROUTING_FIELDS: readonly string[] = ['category', 'liquidity_bucket', 'tte_bucket']
 
 function describe(a: ConformalAdjustment): string {
   return `centre shift ${a.center_shift.toPrecision(4)}, width scale ${a.width_scale.toPrecision(4)} (quantile level ${a.quantile_level.toPrecision(4)}, n=${a.sample_size})`

@@ -57,6 +57,15 @@ describe('tsfm-runner conformal fit (the built CLI)', () => {
     expect(state.metadata.segments_skipped).toEqual({ 'liquidity_bucket=high': 50 })
   })
 
+  it('writes segment keys in the routing keys order, whatever the order of --segment-fields', async () => {
+    const input = tmp.write('order.jsonl', pairsText(300).replace(/"liquidity_bucket"/g, '"tte_bucket":"0_24h","liquidity_bucket"'))
+    const out = `${tmp.dir}/order-state.json`
+    await run(process.execPath, [CLI, 'conformal', 'fit', '--input', input, '--out', out, '--segment-fields', 'tte_bucket,liquidity_bucket', '--min-samples', '10'])
+    const state = await readStateFile(out)
+    expect([...state.segments.keys()]).toEqual(['liquidity_bucket=high|tte_bucket=0_24h', 'liquidity_bucket=low|tte_bucket=0_24h'])
+    expect(state.segmentFields).toEqual(['liquidity_bucket', 'tte_bucket'])
+  })
+
   it('writes schema 1 without segments', async () => {
     const input = tmp.write('plain.jsonl', pairsText(30))
     const out = `${tmp.dir}/plain-state.json`
@@ -105,6 +114,7 @@ describe('tsfm-runner conformal fit (the built CLI)', () => {
       ['--coverage', '1.5', '--coverage should be a number in (0, 1], got "1.5"'],
       ['--min-samples', '0', '--min-samples should be an integer ≥ 1, got "0"'],
       ['--segment-fields', 'a,,b', '--segment-fields should be comma-separated names without "=" or "|", got "a,,b"'],
+      ['--segment-fields', 'liquidity_bucket,region', '--segment-fields should name only category, liquidity_bucket, tte_bucket (the keys the daemon selects a segment by), got "region"'],
     ] as const) {
       const r = await fails(['conformal', 'fit', '--input', input, '--out', `${tmp.dir}/x.json`, flag, value])
       expect(r.code, flag).toBe(2)

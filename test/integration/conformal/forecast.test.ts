@@ -139,6 +139,10 @@ describe('reloading the conformal state file', () => {
         // Distinct markets: every answer is computed, none joins another's flight.
         const r = await call(d.url, '/tsfm/forecast', { body: requestR({ market_id: `m-${k}-${i}` }) })
         const c = r.body.conformal_last_step
+        if (r.status !== 200 || c === null || c === undefined) {
+          problems.push(`answer ${r.status} without a conformal step: ${r.text.slice(0, 200)}`)
+          continue
+        }
         const which = c.conformal_center_shift === a.center_shift ? a : c.conformal_center_shift === b.center_shift ? b : null
         if (which === null) {
           problems.push(`unknown state ${JSON.stringify(c)}`)
@@ -169,7 +173,7 @@ describe('reloading the conformal state file', () => {
     await new Promise((r) => setTimeout(r, 60))
     stop = true
     await Promise.all(clients)
-    expect(problems).toEqual([])
+    expect(problems.slice(0, 5)).toEqual([])
     expect(seen.a).toBeGreaterThan(0)
     expect(seen.b).toBeGreaterThan(0)
   })
