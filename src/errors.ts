@@ -32,10 +32,12 @@ export const ERRORS = {
   TSFM_COVARIATES: { status: 400, description: '`x_past`/`x_future` is not an object of finite number arrays of the right length' },
   TSFM_MODEL: { status: 400, description: '`model` is not an object of the documented shape' },
   TSFM_CYCLE: { status: 400, description: 'a `/tsfm/cycle` body is not `{requests: [...], budget_ms}` within limits' },
+  TSFM_OUTCOMES: { status: 400, description: 'a `/tsfm/outcomes` body is not `{outcomes: [...]}` of at most 10 000 outcomes, or an outcome is not `{market_id, as_of_ts, realized}` with `realized` in [0, 1]' },
 
   // ---- HTTP protection ----------------------------------------------------------------
   TSFM_UNAUTHORIZED: { status: 401, description: '`TSFM_API_TOKEN` is set and the request has no or a wrong `Authorization: Bearer` / `X-API-Key` (constant-time compare)' },
   TSFM_NOT_FOUND: { status: 404, description: 'no such route' },
+  TSFM_CALIBRATION_OFF: { status: 409, description: 'outcomes were sent but `conformal.online.enabled` is false: they would not be used' },
   TSFM_METHOD_NOT_ALLOWED: { status: 405, description: 'the route exists but not for this method (the answer has `Allow`)' },
   TSFM_BODY_TOO_LARGE: { status: 413, description: 'the body is larger than `server.body_limit_bytes`' },
   TSFM_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the body is not `application/json`' },

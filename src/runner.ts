@@ -10,6 +10,8 @@ import { silentLogger, type Logger } from './log.js'
 import { Metrics } from './metrics/metrics.js'
 import { checkModels } from './models-check.js'
 import { ConformalStore, type ReloadResult } from './conformal/store.js'
+import { Calibration, type ObserveResult } from './conformal/calibration.js'
+import { validateOutcomes } from './request/outcomes.js'
 import { defaultsFromConfig, validateForecastRequest, validateForecastRequestAt } from './request/validate.js'
 import type { ForecastRequest, RequestDefaults } from './request/types.js'
 import type { ForecastResponse } from './response.js'
@@ -78,14 +80,16 @@ export class Runner {
   readonly #pool: MathPool
   readonly #upstream: UpstreamActor
   readonly #conformal: ConformalStore
+  readonly #calibration: Calibration
   readonly #defaults: RequestDefaults
   #closing: Promise<void> | null = null
   readonly #cycles = new Set<Cycle>()
   #draining = false
 
-  private constructor(config: TsfmConfig, clock: Clock, metrics: Metrics, sup: Supervisor, pool: MathPool, upstream: UpstreamActor, conformal: ConformalStore) {
+  private constructor(config: TsfmConfig, clock: Clock, metrics: Metrics, sup: Supervisor, pool: MathPool, upstream: UpstreamActor, conformal: ConformalStore, calibration: Calibration) {
     this.config = config
     this.#conformal = conformal
+    this.#calibration = calibration
     this.#clock = clock
     this.metrics = metrics
     this.#sup = sup
@@ -110,6 +114,9 @@ export class Runner {
     // invalid file is a warning, never a failed start (as in the Python service).
     const conformal = new ConformalStore({ path: config.conformal.state_path, watchIntervalMs: config.conformal.watch_interval_ms, clock, logger: log })
     await conformal.start()
+    const calibration = new Calibration(conformal, config.conformal, clock, log)
+    calibration.start()
+    metrics.readCalibrationFrom(calibration)
     const pool = await MathPool.start({
       threads: config.perf.math_threads,
       inlineThreshold: config.perf.math_inline_threshold,
@@ -130,7 +137,7 @@ export class Runner {
       })
     } catch (e) {
       await pool.close()
-      conformal.close()
+      await calibration.close()
       throw e
     }
     sup = new Supervisor({
@@ -140,12 +147,12 @@ export class Runner {
       logger: log,
       math: new PoolMathPort(pool, config),
       upstream,
-      conformal,
+      conformal: calibration,
       ...(opts.random === undefined ? {} : { random: opts.random }),
     })
     if (earlyHealth !== null) sup.onHealth(earlyHealth)
     if (opts.checkModels ?? true) void checkModels(config.adapter, () => upstream.installedModels(), log)
-    return new Runner(config, clock, metrics, sup, pool, upstream, conformal)
+    return new Runner(config, clock, metrics, sup, pool, upstream, conformal, calibration)
   }
 
   /** Validate and forecast one request (the same validation as `POST /tsfm/forecast`). */
@@ -237,6 +244,20 @@ export class Runner {
   }
 
   /**
+   * Resolved outcomes (the same validation as `POST /tsfm/outcomes`): each is matched to the
+   * band this runner served for its (`market_id`, `as_of_ts`) and the conformal adjustment of
+   * that band's segment learns from it (`conformal.online.enabled`). Outcomes that match no
+   * served band are counted, not errors. Rejects with TSFM_CALIBRATION_OFF when online
+   * calibration is off, and with the validation error of the first bad outcome.
+   */
+  observe(outcomes: unknown): ObserveResult {
+    if (!this.#calibration.online) throw new TsfmError('TSFM_CALIBRATION_OFF', 'outcomes are used only with conformal.online.enabled: true (it is false)')
+    const v = validateOutcomes(outcomes)
+    if (!v.ok) throw v.error
+    return this.#calibration.observe(v.value)
+  }
+
+  /**
    * Mode and breaker transitions, delivered after the runner's turn (a listener never runs
    * inside the supervisor). A listener that throws is reported to the `error` listeners; with
    * none, its error is thrown again on a new macrotask (as an EventEmitter's unhandled `error`).
@@ -263,9 +284,10 @@ export class Runner {
   }
 
   async #close(): Promise<void> {
-    this.#conformal.close()
     await this.beginDrain()
     await this.#sup.close()
+    // After the last answer: what was learned is written once more (and the file no longer watched).
+    await this.#calibration.close()
     await this.#upstream.close()
     await this.#pool.close()
   }

@@ -8,8 +8,8 @@ interface Trial {
 }
 
 /** Saves a compact summary of a mitata run (µs per call) to perf/results/conformal.json. */
-export function saveConformalResults(trials: readonly Trial[], extra: Record<string, unknown> = {}): string {
-  const file = join(packageRoot(), 'perf', 'results', 'conformal.json')
+export function saveConformalResults(trials: readonly Trial[], extra: Record<string, unknown> = {}, name = 'conformal.json'): string {
+  const file = join(packageRoot(), 'perf', 'results', name)
   mkdirSync(dirname(file), { recursive: true })
   const us = (ns: number): number => Math.round(ns) / 1000
   const benchmarks = trials.flatMap((t) => t.runs.map((r) => ({ name: r.name, avg_us: r.stats ? us(r.stats.avg) : null, p50_us: r.stats ? us(r.stats.p50) : null, p99_us: r.stats ? us(r.stats.p99) : null })))

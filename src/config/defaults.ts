@@ -88,7 +88,24 @@ export const DEFAULTS: TsfmConfig = {
   routing: { default_route: 'tsfm', enabled_segments: [], baseline_segments: [] },
   // Off unless a file is named: the Python service's default path (data/derived/calibration/
   // conformal_state.json) is relative to its own checkout and means nothing to a daemon elsewhere.
-  conformal: { state_path: null, watch_interval_ms: 1000 },
+  conformal: {
+    state_path: null,
+    watch_interval_ms: 1000,
+    // Knobs from the drift simulation and the observe benchmark (src/conformal/online-config.ts).
+    online: {
+      enabled: false,
+      target_coverage: 0.8,
+      gamma: 0.01,
+      window: 500,
+      min_samples: 200,
+      min_width_scale: 0.1,
+      max_width_scale: 10,
+      max_center_shift: 0.1,
+      max_pending: 50_000,
+      outcome_grace_s: 1800,
+      persist_interval_s: 60,
+    },
+  },
   server: {
     host: '127.0.0.1',
     port: 8080,

@@ -156,6 +156,30 @@ export interface ConformalConfig {
   readonly state_path: string | null
   /** How often the file is checked for changes (ms); 0 = reload only on SIGHUP / `runner.reloadConformal()`. */
   readonly watch_interval_ms: number
+  readonly online: OnlineConformalConfig
+}
+
+/** Calibration that learns from resolved outcomes (`POST /tsfm/outcomes`, `runner.observe`). */
+export interface OnlineConformalConfig {
+  readonly enabled: boolean
+  /** Coverage aimed at when no state file gives one (its adjustments carry their own). */
+  readonly target_coverage: number
+  /** ACI step: how far the working miscoverage level moves per outcome. */
+  readonly gamma: number
+  /** Outcomes per segment the shift and scale are fitted to. */
+  readonly window: number
+  /** A segment keeps the file's adjustment until it has seen this many outcomes. */
+  readonly min_samples: number
+  readonly min_width_scale: number
+  readonly max_width_scale: number
+  /** Bound of the learned centre shift (±, probability units). */
+  readonly max_center_shift: number
+  /** Served bands remembered for matching, at most. */
+  readonly max_pending: number
+  /** A served band is kept this long after it resolves (as_of_ts + horizon × freq). */
+  readonly outcome_grace_s: number
+  /** Write what was learned to `state_path` this often when it changed (and on drain). */
+  readonly persist_interval_s: number
 }
 
 export interface RateLimitConfig {

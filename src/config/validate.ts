@@ -25,6 +25,8 @@ const CROSS_RULES: readonly CrossRule[] = [
   { path: 'tsfm.interval_sanity.min_width', other: 'tsfm.interval_sanity.max_width', relation: 'less than', holds: (a, b) => a < b },
   { path: 'tsfm.adapter.max_keepalive_connections', other: 'tsfm.adapter.max_connections', relation: 'at most', holds: (a, b) => a <= b },
   { path: 'tsfm.circuit_breaker.max_cooldown_s', other: 'tsfm.circuit_breaker.cooldown_s', relation: 'at least', holds: (a, b) => a >= b },
+  { path: 'tsfm.conformal.online.min_samples', other: 'tsfm.conformal.online.window', relation: 'at most', holds: (a, b) => a <= b },
+  { path: 'tsfm.conformal.online.max_width_scale', other: 'tsfm.conformal.online.min_width_scale', relation: 'at least', holds: (a, b) => a >= b },
   // Node refuses to create a server whose header limit exceeds its whole-request limit (0 = none).
   {
     path: 'tsfm.server.headers_timeout_ms',

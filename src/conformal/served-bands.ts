@@ -191,6 +191,12 @@ export class ServedBands {
     return t
   }
 
+  /** When the band held for (marketId, asOfTs) resolves, without taking it; NaN when none is held. */
+  resolvesAtOf(marketId: string, asOfTs: string): number {
+    const slot = this.#slotOf.get(bandKey(marketId, asOfTs))
+    return slot === undefined ? Number.NaN : (this.#resolvesAt[slot] as number)
+  }
+
   /** Drop every band whose expiry is ≤ `nowMs`; returns how many went. */
   expire(nowMs: number): number {
     let n = 0

@@ -82,12 +82,18 @@ export function decodeState(payload: unknown): ConformalState {
 }
 
 export async function readStateFile(path: string): Promise<ConformalState> {
-  let text: string
+  return parseStateText(await readStateText(path), path)
+}
+
+export async function readStateText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8')
+    return await readFile(path, 'utf8')
   } catch (e) {
     throw new ConformalStateError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
+}
+
+export function parseStateText(text: string, path: string): ConformalState {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

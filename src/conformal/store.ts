@@ -4,7 +4,7 @@ import type { Logger } from '../log.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { ConformalStatus } from '../supervisor/state.js'
 import { ConformalSnapshot, NOT_LOADED, type ConformalChoice } from './choice.js'
-import { ConformalStateError, readStateFile, type ConformalState } from './state-file.js'
+import { ConformalStateError, parseStateText, readStateText, type ConformalState } from './state-file.js'
 
 export interface ConformalStoreOptions {
   /** The state file (`conformal.state_path`); null = no conformal adjustment. */
@@ -39,6 +39,8 @@ export class ConformalStore {
   #watching = false
   #reloading: Promise<ReloadResult> | null = null
   #again = false
+  /** The text this process last wrote to the file itself (its own writes are not reloads). */
+  #ownText: string | null = null
   /** Listeners for a state that changed (the online calibrator re-bases on it). */
   readonly #onChange: Array<(s: ConformalState) => void> = []
 
@@ -59,6 +61,11 @@ export class ConformalStore {
   choose(req: Pick<ForecastRequest, 'category' | 'liquidity_bucket' | 'tte_bucket'>): ConformalChoice {
     const s = this.#snapshot
     return s === null ? NOT_LOADED : s.choose(req)
+  }
+
+  /** The next read finding exactly `text` is this process's own write: nothing to reload. */
+  noteOwnWrite(text: string): void {
+    this.#ownText = text
   }
 
   onChange(fn: (s: ConformalState) => void): void {
@@ -120,7 +127,11 @@ export class ConformalStore {
     if (path === null) return { kind: 'none', reason: 'conformal.state_path is not set' }
     let state: ConformalState
     try {
-      state = await readStateFile(path)
+      const text = await readStateText(path)
+      // The online calibrator writes what it learned here; re-reading that would re-base it on
+      // itself and drop its working level and windows.
+      if (text === this.#ownText) return { kind: 'kept', reason: 'the file holds what this process wrote' }
+      state = parseStateText(text, path)
     } catch (e) {
       const why = e instanceof ConformalStateError ? e.message : String(e)
       if (this.#snapshot === null) {

@@ -75,6 +75,11 @@ export const forecastResponseSchema = {
   },
 } as const
 
+export const outcomesResponseSchema = {
+  type: 'object',
+  properties: { received: { type: 'integer' }, matched: { type: 'integer' }, unmatched: { type: 'integer' }, early: { type: 'integer' } },
+} as const
+
 export const errorResponseSchema = {
   type: 'object',
   properties: {

@@ -17,7 +17,7 @@ import { ServerLifecycle } from './lifecycle.js'
 import { createNodeServer } from './node-server.js'
 import { RateLimiter } from './rate-limit.js'
 import { ReplyBatch } from './reply-batch.js'
-import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema } from './schemas.js'
+import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema, outcomesResponseSchema } from './schemas.js'
 
 export { toTsfmError } from './error-reply.js'
 
@@ -34,6 +34,7 @@ const HEALTH = new Set(['/health/live', '/health/ready', '/health/startup'])
 const ROUTES: Readonly<Record<string, string>> = {
   '/tsfm/forecast': 'POST',
   '/tsfm/cycle': 'POST',
+  '/tsfm/outcomes': 'POST',
   '/tsfm/state': 'GET',
   '/metrics': 'GET',
   '/health/live': 'GET',
@@ -163,6 +164,10 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
 
   const cycle = new CycleRoute(runner, admission, defaults, cycleLimitsFromConfig(config), lifecycle, logger)
   app.post('/tsfm/cycle', { schema: { response: { 200: cycleResponseSchema, ...errorSchemas } } }, (req, reply): void => cycle.handle(req, reply))
+
+  // Resolved outcomes for the online conformal calibration: synchronous and cheap (a few µs per
+  // outcome), so no admission slot; auth and rate limits apply as to every /tsfm route.
+  app.post('/tsfm/outcomes', { schema: { response: { 200: outcomesResponseSchema, ...errorSchemas, 409: errorResponseSchema } } }, (req) => runner.observe(req.body))
 
   app.get('/metrics', async (_req, reply) => {
     const text = await metrics.render()

@@ -29,6 +29,13 @@ export interface MetricsOptions {
 }
 
 /** Where the `tsfm_inflight` and `tsfm_mailbox_depth` gauges read their values at scrape time. */
+/** What the conformal calibration reports (src/conformal/calibration.ts), read at scrape time. */
+export interface CalibrationSource {
+  readings(): ReadonlyArray<{ readonly segment: string | null; readonly coverage: number; readonly meanWidth: number }>
+  readonly counters: { readonly matched: number; readonly unmatched: number; readonly early: number }
+  readonly pending: number
+}
+
 export interface QueueSource {
   readonly inflight: number
   readonly queued: number
@@ -62,6 +69,7 @@ export class Metrics {
   readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
   readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
   #queues: QueueSource | null = null
+  #calibration: CalibrationSource | null = null
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [(this.registry = opts.registry ?? new Registry())]
@@ -151,6 +159,56 @@ export class Metrics {
         if (q !== null) this.set(q.queued)
       },
     })
+    // Conformal calibration, read when scraped. The segment label is a state file's segment key
+    // (bounded by the file, and by CoverageWindow's 256) or "default".
+    const calibration = (): CalibrationSource | null => this.#calibration
+    new Gauge({
+      name: 'tsfm_conformal_coverage',
+      help: 'Realised coverage of the served conformal band per segment, over its last conformal.online.window outcomes.',
+      labelNames: ['segment'] as const,
+      registers,
+      collect() {
+        const c = calibration()
+        if (c === null) return
+        for (const r of c.readings()) this.labels(r.segment ?? 'default').set(r.coverage)
+      },
+    })
+    new Gauge({
+      name: 'tsfm_conformal_width',
+      help: 'Mean width (high − low) of the served conformal band per segment, over the same outcomes.',
+      labelNames: ['segment'] as const,
+      registers,
+      collect() {
+        const c = calibration()
+        if (c === null) return
+        for (const r of c.readings()) this.labels(r.segment ?? 'default').set(r.meanWidth)
+      },
+    })
+    new Gauge({
+      name: 'tsfm_conformal_pending_bands',
+      help: 'Served bands waiting for their outcome (bounded by conformal.online.max_pending).',
+      registers,
+      collect() {
+        const c = calibration()
+        if (c !== null) this.set(c.pending)
+      },
+    })
+    const reported = { matched: 0, unmatched: 0, early: 0 }
+    new Counter({
+      name: 'tsfm_conformal_outcomes_total',
+      help: 'Resolved outcomes received: matched to a served band, unmatched (none held), early (the band does not resolve yet).',
+      labelNames: ['result'] as const,
+      registers,
+      collect() {
+        const c = calibration()
+        if (c === null) return
+        for (const k of ['matched', 'unmatched', 'early'] as const) {
+          const d = c.counters[k] - reported[k]
+          if (d > 0) this.labels(k).inc(d)
+          reported[k] = c.counters[k]
+        }
+      },
+    })
     this.upstreamBatchSize = new Histogram({
       name: 'tsfm_upstream_batch_size',
       help: 'Series per upstream HTTP request (multiplexing).',
@@ -174,6 +232,10 @@ export class Metrics {
   }
 
   /** The gauges `tsfm_inflight` and `tsfm_mailbox_depth` read `source` when scraped. */
+  readCalibrationFrom(source: CalibrationSource): void {
+    this.#calibration = source
+  }
+
   readQueuesFrom(source: QueueSource): void {
     this.#queues = source
   }

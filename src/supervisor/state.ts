@@ -64,4 +64,6 @@ export interface ConformalStatus {
   readonly segments: number
   /** When it was (re)loaded, epoch ms. */
   readonly loaded_at: number | null
+  /** With `conformal.online.enabled`: outcomes learned from and bands waiting for theirs. */
+  readonly online?: { readonly observed: number; readonly pending: number; readonly matched: number; readonly unmatched: number; readonly early: number }
 }

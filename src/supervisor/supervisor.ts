@@ -47,11 +47,14 @@ export interface SupervisorDeps {
 /** Chooses the conformal adjustment of one answer (src/conformal/store.ts). */
 export interface ConformalChooser {
   choose(req: ForecastRequest): ConformalChoice
+  /** An answer was delivered (the online calibration remembers its band for the outcome). */
+  served(req: ForecastRequest, response: ForecastResponse): void
   status(): ConformalStatus
 }
 
 const NO_CONFORMAL: ConformalChooser = Object.freeze({
   choose: (): ConformalChoice => NOT_LOADED,
+  served: (): void => undefined,
   status: (): ConformalStatus => ({ state_path: null, loaded: false, updated_at: null, schema_version: null, segments: 0, loaded_at: null }),
 })
 
@@ -380,7 +383,7 @@ export class Supervisor {
     if (hit.kind !== 'miss') {
       if (hit.kind === 'fresh') this.#metrics.cacheRequests.hit.inc()
       else this.#metrics.cacheRequests.stale.inc()
-      this.#deliver(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(req), this.#timings(waiter, 0, 0)))
+      this.#deliver(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(req), this.#timings(waiter, 0, 0)), req)
       if (hit.kind === 'stale' && hit.revalidate) this.#revalidate(key, req)
       return
     }
@@ -598,7 +601,7 @@ export class Supervisor {
         for (let i = 0; i < waiters.length; i++) {
           const w = waiters[i] as Waiter
           if (w.state !== 'waiting') continue
-          this.#deliver(w, reanswer(stale, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, this.#answerState(flight.req), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+          this.#deliver(w, reanswer(stale, { cacheHit: true, cacheStale: true, reason: 'stale_if_error' }, this.#answerState(flight.req), this.#timings(w, flight.queueMs, flight.upstreamMs)), flight.req)
         }
         return this.#finish(flight)
       }
@@ -648,7 +651,7 @@ export class Supervisor {
     for (let i = 0; i < waiters.length; i++) {
       const w = waiters[i] as Waiter
       if (w.state !== 'waiting') continue
-      this.#deliver(w, reanswer(answer, { cacheHit: false, cacheStale: false }, this.#answerState(flight.req), this.#timings(w, flight.queueMs, flight.upstreamMs)))
+      this.#deliver(w, reanswer(answer, { cacheHit: false, cacheStale: false }, this.#answerState(flight.req), this.#timings(w, flight.queueMs, flight.upstreamMs)), flight.req)
     }
   }
 
@@ -669,7 +672,7 @@ export class Supervisor {
   #fallBackWaiter(waiter: Waiter, flight: Flight, reason: FallbackReason): void {
     const band = keptBand(flight) ?? this.#math.baselineNow(flight.req)
     const upstreamMs = flight.state === 'upstream' ? this.#clock.now() - flight.dispatchedAt : flight.upstreamMs
-    this.#deliver(waiter, this.#baselineAnswer(flight, band, reason, this.#timings(waiter, flight.queueMs, upstreamMs)))
+    this.#deliver(waiter, this.#baselineAnswer(flight, band, reason, this.#timings(waiter, flight.queueMs, upstreamMs)), flight.req)
   }
 
   #onAbort(waiter: Waiter): void {
@@ -726,9 +729,10 @@ export class Supervisor {
   }
 
   /** Every answer reaches its caller here, and is counted here (ledger.ts) — once. */
-  #deliver(waiter: Waiter, response: ForecastResponse): void {
+  #deliver(waiter: Waiter, response: ForecastResponse, req: ForecastRequest): void {
     this.#settle(waiter)
     this.#ledger.delivered(response)
+    this.#conformal.served(req, response)
     try {
       waiter.sink.answer(response, waiter)
     } catch (e) {
@@ -796,7 +800,7 @@ export class Supervisor {
   #emergency(waiter: Waiter, flight: Flight | null): void {
     try {
       if (flight !== null) {
-        this.#deliver(waiter, this.#baselineAnswer(flight, NO_BAND, 'baseline_error', this.#timings(waiter, flight.queueMs, flight.upstreamMs)))
+        this.#deliver(waiter, this.#baselineAnswer(flight, NO_BAND, 'baseline_error', this.#timings(waiter, flight.queueMs, flight.upstreamMs)), flight.req)
         return
       }
     } catch (e) {
