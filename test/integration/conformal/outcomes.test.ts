@@ -82,6 +82,19 @@ describe('POST /tsfm/outcomes', () => {
     expect(metrics).toMatch(/tsfm_conformal_width\{segment="default"\} 0\.09/)
   })
 
+  it('counts outcomes from the future as early or unmatched, never learning from them', async () => {
+    const d = await daemon({ enabled: true })
+    await call(d.url, '/tsfm/forecast', { body: forecast('m-2099', '2099-01-01T00:00:00Z') })
+    const r = await call(d.url, '/tsfm/outcomes', {
+      body: [
+        { market_id: 'm-2099', as_of_ts: '2099-01-01T00:00:00Z', realized: 0.5 },
+        { market_id: 'm-unseen', as_of_ts: '2099-01-01T00:00:00Z', realized: 0.5 },
+      ],
+    })
+    expect(r.body).toEqual({ received: 2, matched: 0, unmatched: 1, early: 1 })
+    expect((await call(d.url, '/tsfm/state')).body.conformal.online.observed).toBe(0)
+  })
+
   it('answers bad outcomes with a 400 naming the field, never a 5xx', async () => {
     const d = await daemon({ enabled: true })
     const cases: Array<[unknown, string, string]> = [
