@@ -32,7 +32,7 @@ export const ERRORS = {
   TSFM_COVARIATES: { status: 400, description: '`x_past`/`x_future` is not an object of finite number arrays of the right length' },
   TSFM_MODEL: { status: 400, description: '`model` is not an object of the documented shape' },
   TSFM_CYCLE: { status: 400, description: 'a `/tsfm/cycle` body is not `{requests: [...], budget_ms}` within limits' },
-  TSFM_OUTCOMES: { status: 400, description: 'a `/tsfm/outcomes` body is not `{outcomes: [...]}` of at most 10 000 outcomes, or an outcome is not `{market_id, as_of_ts, realized}` with `realized` in [0, 1]' },
+  TSFM_OUTCOMES: { status: 400, description: 'a `/tsfm/outcomes` body is not `{outcomes: [...]}` of at most 2 000 outcomes, or an outcome is not `{market_id, as_of_ts, realized}` with `realized` in [0, 1]' },
 
   // ---- HTTP protection ----------------------------------------------------------------
   TSFM_UNAUTHORIZED: { status: 401, description: '`TSFM_API_TOKEN` is set and the request has no or a wrong `Authorization: Bearer` / `X-API-Key` (constant-time compare)' },

@@ -117,12 +117,19 @@ export class Runner {
     const calibration = new Calibration(conformal, config.conformal, clock, log)
     calibration.start()
     metrics.readCalibrationFrom(calibration)
-    const pool = await MathPool.start({
-      threads: config.perf.math_threads,
-      inlineThreshold: config.perf.math_inline_threshold,
-      sink: (ticket, result) => sup?.onMath(ticket, toBand(result)),
-      onError: (e) => log.error({ err: e }, 'math result delivery failed'),
-    })
+    let pool: MathPool
+    try {
+      pool = await MathPool.start({
+        threads: config.perf.math_threads,
+        inlineThreshold: config.perf.math_inline_threshold,
+        sink: (ticket, result) => sup?.onMath(ticket, toBand(result)),
+        onError: (e) => log.error({ err: e }, 'math result delivery failed'),
+      })
+    } catch (e) {
+      // No watcher or timer may outlive a runner that never started (an embedding process).
+      await calibration.close()
+      throw e
+    }
     let upstream: UpstreamActor
     try {
       upstream = await UpstreamActor.start({
@@ -284,12 +291,16 @@ export class Runner {
   }
 
   async #close(): Promise<void> {
-    await this.beginDrain()
-    await this.#sup.close()
-    // After the last answer: what was learned is written once more (and the file no longer watched).
-    await this.#calibration.close()
-    await this.#upstream.close()
-    await this.#pool.close()
+    try {
+      await this.beginDrain()
+      await this.#sup.close()
+    } finally {
+      // After the last answer (or a failed drain): what was learned is written once more, and
+      // the file no longer watched.
+      await this.#calibration.close()
+      await this.#upstream.close()
+      await this.#pool.close()
+    }
   }
 }
 

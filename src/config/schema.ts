@@ -338,9 +338,11 @@ export const SCHEMA: Schema<TsfmConfig> = {
       min_width_scale: nonNegative(),
       max_width_scale: positive(),
       max_center_shift: nonNegative(),
-      max_pending: positiveInt(),
-      outcome_grace_s: nonNegative(),
-      persist_interval_s: positive(),
+      // Slots are allocated up front (~90 B each): a typo's 1e9 should be an error, not an OOM.
+      max_pending: num({ min: 1, max: 5_000_000, integer: true }),
+      outcome_grace_s: num({ min: 0, max: 7 * 86_400 }),
+      // A timer longer than ~24.8 days overflows setTimeout (Node then fires it after 1 ms).
+      persist_interval_s: num({ min: 0, max: 86_400, minExclusive: true }),
     },
   },
   server: {

@@ -11,7 +11,7 @@ import type { ConformalChoice } from './choice.js'
 import { CoverageWindow, type CoverageReading } from './coverage-window.js'
 import { OnlineCalibrator } from './online.js'
 import { ServedBands } from './served-bands.js'
-import { encodeState, writeFileAtomic, type ConformalState } from './state-file.js'
+import { encodeState, readStateText, writeFileAtomic, type ConformalState } from './state-file.js'
 import type { ConformalStore } from './store.js'
 
 /** What one batch of outcomes did (the answer of `POST /tsfm/outcomes` and `runner.observe`). */
@@ -57,6 +57,8 @@ export class Calibration {
   readonly #choices = new Map<string | null, ConformalChoice>()
   readonly counters: OutcomeCounters = { matched: 0, unmatched: 0, early: 0 }
   #writtenVersion = 0
+  /** Bumped on every re-base: a write begun for an earlier calibrator must not count for this one. */
+  #generation = 0
   #timer: TimerHandle | null = null
   #writing: Promise<void> | null = null
   #closed = false
@@ -114,7 +116,7 @@ export class Calibration {
     const key = response.meta.conformal_segment_key
     const applied: ConformalAdjustment = cal.adjustmentFor(key)
     const resolvesAt = req.as_of_ms + req.horizon_steps * req.step_ms
-    bands.record(req.market_id, asOfKey(req.as_of_ms), resolvesAt, key, low, mid === undefined ? null : (mid[at] as number), high, applied, this.#clock.now())
+    bands.record(req.market_id, asOfKey(req.as_of_ms), resolvesAt, key, low, mid === undefined ? null : (mid[at] as number), high, applied, this.#clock.now(), req.horizon_steps)
   }
 
   /** Learn from a batch of resolved outcomes (validated). */
@@ -129,6 +131,12 @@ export class Calibration {
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i] as Outcome
       const asOf = asOfKey(o.as_of_ms)
+      // An outcome of another horizon than the band's (the latest served for this market and
+      // as_of_ts) is not its outcome: unmatched, and the band stays.
+      if (o.steps !== 0) {
+        const h = bands.horizonOf(o.market_id, asOf)
+        if (h > 0 && h !== o.steps) continue
+      }
       // Realised before its horizon ended: not the value the band forecast. Left in place for
       // the real one (counted, not an error: a client's clock or a market closing early).
       if (bands.resolvesAtOf(o.market_id, asOf) > now + EARLY_SKEW_MS) {
@@ -170,12 +178,8 @@ export class Calibration {
     const cal = this.#calibrator
     if (path === null || cal === null || cal.version === this.#writtenVersion) return this.#writing ?? Promise.resolve()
     if (this.#writing !== null) return this.#writing
-    const version = cal.version
-    const text = encodeState(cal.snapshot(), new Date(this.#clock.now()).toISOString())
-    this.#store.noteOwnWrite(text)
-    this.#writing = writeFileAtomic(path, text).then(
+    this.#writing = this.#write(path, cal, this.#generation).then(
       () => {
-        this.#writtenVersion = version
         this.#writing = null
       },
       (e: unknown) => {
@@ -184,6 +188,24 @@ export class Calibration {
       },
     )
     return this.#writing
+  }
+
+  async #write(path: string, cal: OnlineCalibrator, generation: number): Promise<void> {
+    // Someone else wrote the file since this process last read or wrote it (a refit): theirs
+    // wins — it is loaded and learning restarts from it — rather than being overwritten unseen
+    // in the watcher's interval. (One writer per file: replicas should not share a state_path
+    // with online learning on.)
+    const current = await readStateText(path).catch(() => null)
+    if (current !== null && !this.#store.knows(current)) {
+      await this.#store.reload()
+      return
+    }
+    if (generation !== this.#generation) return
+    const version = cal.version
+    const text = encodeState(cal.snapshot(), new Date(this.#clock.now()).toISOString())
+    this.#store.noteOwnWrite(text)
+    await writeFileAtomic(path, text)
+    if (generation === this.#generation) this.#writtenVersion = version
   }
 
   /** Stop the periodic write and write once more (the daemon's drain). */
@@ -219,6 +241,7 @@ export class Calibration {
       maxShift: on.max_center_shift,
     })
     this.#writtenVersion = 0
+    this.#generation++
     this.#choices.clear()
   }
 

@@ -59,6 +59,8 @@ export class ServedBands {
   /** NaN: no centre forecast. */
   readonly #center: Float64Array
   readonly #high: Float64Array
+  /** The forecast's horizon_steps (0: not given). */
+  readonly #horizon: Int32Array
   /** Heap of slot numbers; #heapPos[slot] is where a slot sits in it (-1: free). */
   readonly #heap: Int32Array
   readonly #heapPos: Int32Array
@@ -90,6 +92,7 @@ export class ServedBands {
     this.#low = new Float64Array(n)
     this.#center = new Float64Array(n)
     this.#high = new Float64Array(n)
+    this.#horizon = new Int32Array(n)
     this.#heap = new Int32Array(n)
     this.#heapPos = new Int32Array(n).fill(-1)
     this.#free = new Int32Array(n)
@@ -128,7 +131,7 @@ export class ServedBands {
    * band and expiry in place; it is not a second entry. A band already past its expiry is
    * counted as recorded and expired and not kept. Returns true when the key was new.
    */
-  record(marketId: string, asOfTs: string, resolvesAtMs: number, segmentKey: string | null, low: number, center: number | null, high: number, applied: ConformalAdjustment | null, nowMs: number): boolean {
+  record(marketId: string, asOfTs: string, resolvesAtMs: number, segmentKey: string | null, low: number, center: number | null, high: number, applied: ConformalAdjustment | null, nowMs: number, horizon = 0): boolean {
     this.expire(nowMs)
     const key = bandKey(marketId, asOfTs)
     const expiresAt = resolvesAtMs + this.graceMs
@@ -140,7 +143,7 @@ export class ServedBands {
         this.#expired++
         return false
       }
-      this.#fill(held, resolvesAtMs, expiresAt, segmentKey, low, center, high, applied)
+      this.#fill(held, resolvesAtMs, expiresAt, segmentKey, low, center, high, applied, horizon)
       this.#fix(this.#heapPos[held] as number)
       return false
     }
@@ -158,7 +161,7 @@ export class ServedBands {
     this.#slotOf.set(key, slot)
     this.#keys[slot] = key
     this.#seq[slot] = this.#nextSeq++
-    this.#fill(slot, resolvesAtMs, expiresAt, segmentKey, low, center, high, applied)
+    this.#fill(slot, resolvesAtMs, expiresAt, segmentKey, low, center, high, applied, horizon)
     const at = this.#size++
     this.#heap[at] = slot
     this.#heapPos[slot] = at
@@ -191,6 +194,12 @@ export class ServedBands {
     return t
   }
 
+  /** The horizon_steps of the band held for (marketId, asOfTs) (0: not given), or -1 when none is held. */
+  horizonOf(marketId: string, asOfTs: string): number {
+    const slot = this.#slotOf.get(bandKey(marketId, asOfTs))
+    return slot === undefined ? -1 : (this.#horizon[slot] as number)
+  }
+
   /** When the band held for (marketId, asOfTs) resolves, without taking it; NaN when none is held. */
   resolvesAtOf(marketId: string, asOfTs: string): number {
     const slot = this.#slotOf.get(bandKey(marketId, asOfTs))
@@ -208,7 +217,8 @@ export class ServedBands {
     return n
   }
 
-  #fill(slot: number, resolvesAtMs: number, expiresAt: number, segmentKey: string | null, low: number, center: number | null, high: number, applied: ConformalAdjustment | null): void {
+  #fill(slot: number, resolvesAtMs: number, expiresAt: number, segmentKey: string | null, low: number, center: number | null, high: number, applied: ConformalAdjustment | null, horizon: number): void {
+    this.#horizon[slot] = horizon
     this.#resolvesAt[slot] = resolvesAtMs
     this.#expiresAt[slot] = expiresAt
     this.#segments[slot] = segmentKey

@@ -39,8 +39,13 @@ export class ConformalStore {
   #watching = false
   #reloading: Promise<ReloadResult> | null = null
   #again = false
-  /** The text this process last wrote to the file itself (its own writes are not reloads). */
-  #ownText: string | null = null
+  /**
+   * The texts this process last wrote to the file itself: its own writes are not reloads. A few,
+   * not one: a check of the file can read the write before last while the next one is on its way.
+   */
+  readonly #ownTexts: string[] = []
+  /** The file's text as last loaded or written here (null before either). */
+  #lastText: string | null = null
   /** Listeners for a state that changed (the online calibrator re-bases on it). */
   readonly #onChange: Array<(s: ConformalState) => void> = []
 
@@ -65,7 +70,14 @@ export class ConformalStore {
 
   /** The next read finding exactly `text` is this process's own write: nothing to reload. */
   noteOwnWrite(text: string): void {
-    this.#ownText = text
+    this.#ownTexts.push(text)
+    if (this.#ownTexts.length > OWN_TEXTS) this.#ownTexts.shift()
+    this.#lastText = text
+  }
+
+  /** `text` is what the file held when last loaded or written here, or one of this process's writes. */
+  knows(text: string): boolean {
+    return text === this.#lastText || this.#ownTexts.includes(text)
   }
 
   onChange(fn: (s: ConformalState) => void): void {
@@ -94,13 +106,19 @@ export class ConformalStore {
       this.#again = true
       return this.#reloading
     }
-    this.#reloading = this.#load().finally(() => {
-      this.#reloading = null
-      if (this.#again) {
-        this.#again = false
-        void this.reload()
-      }
-    })
+    this.#reloading = this.#load()
+      .catch((e: unknown): ReloadResult => {
+        // A listener's error (the online calibrator re-basing): never an unhandled rejection.
+        this.#o.logger.error({ event: 'conformal_reload_failed', err: e }, 'conformal state reload failed')
+        return { kind: 'kept', reason: String(e) }
+      })
+      .finally(() => {
+        this.#reloading = null
+        if (this.#again) {
+          this.#again = false
+          void this.reload()
+        }
+      })
     return this.#reloading
   }
 
@@ -130,8 +148,9 @@ export class ConformalStore {
       const text = await readStateText(path)
       // The online calibrator writes what it learned here; re-reading that would re-base it on
       // itself and drop its working level and windows.
-      if (text === this.#ownText) return { kind: 'kept', reason: 'the file holds what this process wrote' }
+      if (this.#ownTexts.includes(text)) return { kind: 'kept', reason: 'the file holds what this process wrote' }
       state = parseStateText(text, path)
+      this.#lastText = text
     } catch (e) {
       const why = e instanceof ConformalStateError ? e.message : String(e)
       if (this.#snapshot === null) {
@@ -147,3 +166,5 @@ export class ConformalStore {
     return { kind: 'loaded', segments: state.segments.size, updatedAt: state.updatedAt }
   }
 }
+
+const OWN_TEXTS = 4

@@ -170,6 +170,8 @@ export class Metrics {
       collect() {
         const c = calibration()
         if (c === null) return
+        // Reset first: a segment a reloaded file no longer has must not keep reporting.
+        this.reset()
         for (const r of c.readings()) this.labels(r.segment ?? 'default').set(r.coverage)
       },
     })
@@ -181,6 +183,7 @@ export class Metrics {
       collect() {
         const c = calibration()
         if (c === null) return
+        this.reset()
         for (const r of c.readings()) this.labels(r.segment ?? 'default').set(r.meanWidth)
       },
     })

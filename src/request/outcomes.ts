@@ -7,17 +7,22 @@ import { LIMITS } from './types.js'
  * `{"outcomes": [...]}` (or the bare array) of
  *
  *   { "market_id": "m-1", "as_of_ts": "2026-02-20T00:00:00Z" | 1771545600,
- *     "realized": 0.62 | [0.61, 0.62], …segment fields (ignored) }
+ *     "realized": 0.62 | [0.61, 0.62], "horizon_steps": 2 (optional), …segment fields (ignored) }
  *
  * `as_of_ts` is that of the forecast the outcome resolves (read as the forecast's is);
  * `realized` is the realised value of the last step, or the values per step (the last one is
- * used: the conformal adjustment is of the last step). Like a cycle, one bad outcome rejects
+ * used: the conformal adjustment is of the last step). When the outcome says the horizon (an
+ * array is one value per step, or `horizon_steps`), it matches only a band of that horizon. Like a cycle, one bad outcome rejects
  * the batch with a 400 naming it (`outcomes[17].realized[1]`), so a client never has to work
  * out which of its outcomes were taken. Never throws.
  */
 
-/** Outcomes in one batch, at most (a 1 MiB body holds ~10 000 of the smallest). */
-export const OUTCOMES_MAX = 10_000
+/**
+ * Outcomes in one batch, at most. A batch is handled in one turn of the main thread at ~3 µs an
+ * outcome (perf/conformal/embedded.bench.ts): 2 000 hold forecasts back ≤ ~6 ms; a larger
+ * backlog goes in several requests.
+ */
+export const OUTCOMES_MAX = 2000
 /** Values in one `realized` array, at most (the forecast's own horizon limit). */
 const REALIZED_MAX = 1000
 
@@ -26,6 +31,8 @@ export interface Outcome {
   readonly as_of_ms: number
   /** The realised value of the last step. */
   readonly realized: number
+  /** The forecast's horizon, when the outcome says (`horizon_steps`, or one `realized` value per step); 0 = not said. */
+  readonly steps: number
 }
 
 export type OutcomesResult = { readonly ok: true; readonly value: readonly Outcome[] } | { readonly ok: false; readonly error: TsfmError }
@@ -81,7 +88,15 @@ function readOutcome(v: unknown, at: string, ts: ReturnType<typeof newParsedTime
   if (r == null) throw bad('TSFM_FIELD_REQUIRED', `${at}.realized`, `is required, got ${quote(r)}`)
   let realized: unknown = r
   let path = `${at}.realized`
+  const h = Object.hasOwn(o, 'horizon_steps') ? o.horizon_steps : undefined
+  let steps = 0
+  if (h != null) {
+    if (typeof h !== 'number' || !Number.isInteger(h) || h < 1 || h > REALIZED_MAX) throw bad('TSFM_OUTCOMES', `${at}.horizon_steps`, `must be the forecast's horizon_steps, an integer from 1 to ${REALIZED_MAX}, got ${quote(h)}`)
+    steps = h
+  }
   if (Array.isArray(r)) {
+    if (steps !== 0 && r.length !== steps) throw bad('TSFM_OUTCOMES', path, `must have one value per step (horizon_steps ${steps}), got ${r.length} items`)
+    steps = r.length
     if (r.length < 1 || r.length > REALIZED_MAX) throw bad('TSFM_OUTCOMES', path, `must be a number or 1 to ${REALIZED_MAX} numbers (one per step), got ${r.length} items`)
     path = `${path}[${r.length - 1}]`
     realized = r[r.length - 1]
@@ -89,5 +104,5 @@ function readOutcome(v: unknown, at: string, ts: ReturnType<typeof newParsedTime
   if (typeof realized !== 'number' || !(realized >= 0 && realized <= 1)) {
     throw bad('TSFM_OUTCOMES', path, `must be a realised probability, a finite number in [0, 1], got ${quote(realized)}`)
   }
-  return { market_id: market, as_of_ms: ms, realized }
+  return { market_id: market, as_of_ms: ms, realized, steps }
 }

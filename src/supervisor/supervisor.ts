@@ -732,12 +732,18 @@ export class Supervisor {
   #deliver(waiter: Waiter, response: ForecastResponse, req: ForecastRequest): void {
     this.#settle(waiter)
     this.#ledger.delivered(response)
-    this.#conformal.served(req, response)
     try {
       waiter.sink.answer(response, waiter)
     } catch (e) {
       // The host's sink failed (a bug of its own): that caller loses its answer, nobody else.
       this.#log.error({ err: e }, 'an answer sink threw')
+    }
+    // After the answer is out: remembering its band for the outcome to come can never cost a
+    // caller its answer.
+    try {
+      this.#conformal.served(req, response)
+    } catch (e) {
+      this.#log.error({ err: e }, 'recording a served band for conformal calibration failed')
     }
   }
 

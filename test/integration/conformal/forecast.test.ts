@@ -41,7 +41,8 @@ let tmp: TmpDir
 const daemons: TestDaemon[] = []
 
 async function daemonWith(statePath: string | null, watchMs = 0): Promise<TestDaemon> {
-  const d = await startTestDaemon({ config: { tsfm: { adapter: { base_url: upstream.url }, conformal: { state_path: statePath, watch_interval_ms: watchMs } } } })
+  // No rate limit: the reload test's clients send as fast as answers come (they met 429s).
+  const d = await startTestDaemon({ config: { tsfm: { adapter: { base_url: upstream.url }, conformal: { state_path: statePath, watch_interval_ms: watchMs }, server: { rate_limit: { enabled: false } } } } })
   daemons.push(d)
   return d
 }
@@ -129,7 +130,13 @@ describe('reloading the conformal state file', () => {
   it('switches every answer from one state to the other, under load, never mixing the two', async () => {
     const a = adj(0.8, 0.9, 0.05, 1.3, 200)
     const b = adj(0.9, 0.95, -0.04, 0.7, 300)
-    const file = tmp.write('reload.json', stateText(a))
+    // Each state has a segment for half the markets: the answer's key must be its state's too.
+    const SEG = 'liquidity_bucket=high'
+    const segA = adj(0.8, 0.9, 0.11, 1.11, 50)
+    const segB = adj(0.9, 0.95, -0.11, 0.91, 60)
+    const textA = stateText(a, { [SEG]: segA })
+    const textB = stateText(b, { 'liquidity_bucket=low': segB })
+    const file = tmp.write('reload.json', textA)
     const d = await daemonWith(file, 5)
     let stop = false
     const seen = { a: 0, b: 0 }
@@ -137,18 +144,27 @@ describe('reloading the conformal state file', () => {
     const client = async (k: number): Promise<void> => {
       for (let i = 0; !stop; i++) {
         // Distinct markets: every answer is computed, none joins another's flight.
-        const r = await call(d.url, '/tsfm/forecast', { body: requestR({ market_id: `m-${k}-${i}` }) })
+        const bucket = i % 2 === 0 ? 'high' : 'low'
+        const r = await call(d.url, '/tsfm/forecast', { body: requestR({ market_id: `m-${k}-${i}`, liquidity_bucket: bucket }) })
         const c = r.body.conformal_last_step
         if (r.status !== 200 || c === null || c === undefined) {
           problems.push(`answer ${r.status} without a conformal step: ${r.text.slice(0, 200)}`)
           continue
         }
-        const which = c.conformal_center_shift === a.center_shift ? a : c.conformal_center_shift === b.center_shift ? b : null
+        const shift = c.conformal_center_shift
+        const key = r.body.meta.conformal_segment_key
+        // State A: high → its segment, low → its default; state B: low → its segment, high → its default.
+        const which =
+          shift === a.center_shift && bucket === 'low' && key === null ? a
+          : shift === segA.center_shift && bucket === 'high' && key === SEG ? segA
+          : shift === b.center_shift && bucket === 'high' && key === null ? b
+          : shift === segB.center_shift && bucket === 'low' && key === 'liquidity_bucket=low' ? segB
+          : null
         if (which === null) {
           problems.push(`unknown state ${JSON.stringify(c)}`)
           continue
         }
-        seen[which === a ? 'a' : 'b']++
+        seen[which === a || which === segA ? 'a' : 'b']++
         // Every field of the answer from that one state.
         const q = r.body.yhat_q
         const lo = q['0.1'][1] as number
@@ -166,7 +182,7 @@ describe('reloading the conformal state file', () => {
     const clients = [0, 1, 2, 3].map(client)
     for (let round = 0; round < 6; round++) {
       await new Promise((r) => setTimeout(r, 60))
-      await writeFileAtomic(file, stateText(round % 2 === 0 ? b : a))
+      await writeFileAtomic(file, round % 2 === 0 ? textB : textA)
       // The watcher and an explicit reload (SIGHUP's path) racing each other.
       if (round % 3 === 0) await d.runner.reloadConformal()
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { encodeState, readStateFile } from '../../../src/conformal/state-file.js'
@@ -29,7 +29,8 @@ let tmp: TmpDir
 const daemons: TestDaemon[] = []
 
 async function daemon(online: Record<string, unknown>, statePath: string | null = null): Promise<TestDaemon> {
-  const d = await startTestDaemon({ config: { tsfm: { adapter: { base_url: upstream.url }, conformal: { state_path: statePath, watch_interval_ms: 0, online } } } })
+  // No rate limit: these tests send hundreds of requests back to back.
+  const d = await startTestDaemon({ config: { tsfm: { adapter: { base_url: upstream.url }, conformal: { state_path: statePath, watch_interval_ms: 0, online }, server: { rate_limit: { enabled: false } } } } })
   daemons.push(d)
   return d
 }
@@ -82,6 +83,20 @@ describe('POST /tsfm/outcomes', () => {
     expect(metrics).toMatch(/tsfm_conformal_width\{segment="default"\} 0\.09/)
   })
 
+  it('matches an outcome that says its horizon only to a band of that horizon', async () => {
+    const d = await daemon({ enabled: true })
+    await call(d.url, '/tsfm/forecast', { body: forecast('m-h') })
+    const wrong = await call(d.url, '/tsfm/outcomes', { body: { outcomes: [{ market_id: 'm-h', as_of_ts: RECENT, realized: [0.6, 0.61, 0.62] }] } })
+    expect(wrong.body).toEqual({ received: 1, matched: 0, unmatched: 1, early: 0 })
+    const said = await call(d.url, '/tsfm/outcomes', { body: { outcomes: [{ market_id: 'm-h', as_of_ts: RECENT, realized: 0.62, horizon_steps: 12 }] } })
+    expect(said.body).toEqual({ received: 1, matched: 0, unmatched: 1, early: 0 })
+    const right = await call(d.url, '/tsfm/outcomes', { body: { outcomes: [{ market_id: 'm-h', as_of_ts: RECENT, realized: 0.62, horizon_steps: 2 }] } })
+    expect(right.body).toEqual({ received: 1, matched: 1, unmatched: 0, early: 0 })
+    const clash = await call(d.url, '/tsfm/outcomes', { body: { outcomes: [{ market_id: 'm-h', as_of_ts: RECENT, realized: [0.6, 0.62], horizon_steps: 3 }] } })
+    expect(clash.status).toBe(400)
+    expect(clash.body.error.message).toBe('outcomes[0].realized must have one value per step (horizon_steps 3), got 2 items')
+  })
+
   it('counts outcomes from the future as early or unmatched, never learning from them', async () => {
     const d = await daemon({ enabled: true })
     await call(d.url, '/tsfm/forecast', { body: forecast('m-2099', '2099-01-01T00:00:00Z') })
@@ -105,7 +120,7 @@ describe('POST /tsfm/outcomes', () => {
       [{ outcomes: [{ market_id: 'm', as_of_ts: RECENT }] }, 'TSFM_FIELD_REQUIRED', 'outcomes[0].realized is required, got undefined'],
       [{ outcomes: 'all' }, 'TSFM_OUTCOMES', 'outcomes must be an array of outcomes, got "all"'],
       [{}, 'TSFM_FIELD_REQUIRED', 'outcomes is required, got undefined'],
-      [{ outcomes: new Array(10_001).fill(0) }, 'TSFM_OUTCOMES', 'outcomes must have at most 10000 items, got 10001'],
+      [{ outcomes: new Array(2001).fill(0) }, 'TSFM_OUTCOMES', 'outcomes must have at most 2000 items, got 2001'],
     ]
     for (const [body, code, message] of cases) {
       const r = await call(d.url, '/tsfm/outcomes', { body })
@@ -172,6 +187,22 @@ describe('online calibration', () => {
     expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')))).toEqual(['adjustment', 'default_adjustment', 'metadata', 'schema_version', 'updated_at'])
     const again = await daemon({ enabled: true, min_samples: 20, window: 50 }, path)
     expect((await call(again.url, '/tsfm/forecast', { body: forecast('r') })).body.conformal_last_step.conformal_width_scale).toBe(learned)
+  })
+
+  it('leaves a state file someone else wrote in the meantime as they wrote it, and loads it', async () => {
+    const path = tmp.write('theirs.json', encodeState({ default: A, segments: new Map(), segmentFields: [], metadata: { source: 'test' } }, 'before'))
+    const d = await daemon({ enabled: true, min_samples: 20, window: 50 }, path)
+    const outcomes: unknown[] = []
+    for (let i = 0; i < 40; i++) {
+      await call(d.url, '/tsfm/forecast', { body: forecast(`t-${i}`) })
+      outcomes.push({ market_id: `t-${i}`, as_of_ts: RECENT, realized: i % 2 === 0 ? LOW - 0.1 : HIGH + 0.1 })
+    }
+    d.runner.observe(outcomes)
+    // A refit lands while the runner has unwritten learning (no watcher: watch_interval_ms 0).
+    const theirs = encodeState({ default: { ...A, width_scale: 0.77 }, segments: new Map(), segmentFields: [], metadata: { source: 'refit' } }, 'refit')
+    writeFileSync(path, theirs)
+    await daemons.splice(0, 1)[0]!.close()
+    expect(readFileSync(path, 'utf8')).toBe(theirs)
   })
 
   it('rejects bad outcomes in the embedding API with a TsfmError, not a crash', () => {
