@@ -6,6 +6,7 @@ import { isTsfmError } from './errors.js'
 import { serveMain } from './main.js'
 import { simUpstreamMain } from './sim/cli.js'
 import { runIfEntry } from './entry.js'
+import { packageVersion } from './version.js'
 
 /** The `tsfm-runner` command (package `bin`). */
 
@@ -18,7 +19,7 @@ Commands:
   conformal fit  fit the conformal band adjustment from past bands and outcomes (JSON Lines)
                  and write the Python service's conformal state file
 
-Run \`tsfm-runner <command> --help\` for a command's options.
+Run \`tsfm-runner <command> --help\` for a command's options; \`tsfm-runner --version\` prints the version.
 `
 
 function envHelp(): string {
@@ -63,6 +64,10 @@ export async function cliMain(argv: string[]): Promise<number> {
         return await simUpstreamMain(rest)
       case 'conformal':
         return await conformalMain(rest)
+      case '-V':
+      case '--version':
+        process.stdout.write(`tsfm-runner ${packageVersion()} (node ${process.version})\n`)
+        return 0
       case undefined:
       case '-h':
       case '--help':

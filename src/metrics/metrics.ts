@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FallbackReason } from '../reasons.js'
 import { FIXED_REASONS } from '../reasons.js'
 import type { LaneStats } from '../io/types.js'
+import { ERRORS } from '../errors.js'
+import { packageVersion } from '../version.js'
 
 /**
  * Every metric tsfm-runner exports, defined once (SPEC §8). One Registry per runner — never
@@ -106,7 +108,14 @@ export class Metrics {
       labelNames: ['reason'] as const,
       registers,
     })
-    for (const r of FIXED_REASONS) this.#fallbackChildren.set(r, this.#fallback.labels(r))
+    // Every known label set exists from the start, at 0 (also below): a series that first appears
+    // holding its burst reads 0 in `increase()` over any window (issue 13: 13 upstream_model_missing
+    // and 40 baseline_only_liquidity_bucket fallbacks read as 0 in a real Prometheus).
+    for (const r of FIXED_REASONS) {
+      const child = this.#fallback.labels(r)
+      child.inc(0)
+      this.#fallbackChildren.set(r, child)
+    }
     const cache = new Counter({
       name: 'tsfm_cache_requests_total',
       help: 'Forecast cache lookups by result.',
@@ -114,6 +123,7 @@ export class Metrics {
       registers,
     })
     this.cacheRequests = { hit: cache.labels('hit'), stale: cache.labels('stale'), miss: cache.labels('miss') }
+    for (const c of Object.values(this.cacheRequests)) c.inc(0)
     this.#degradationMode = new Gauge({
       name: 'tsfm_degradation_mode',
       help: 'Degradation mode per upstream lane (model): 0 normal, 1 degraded, 2 baseline-only.',
@@ -206,8 +216,9 @@ export class Metrics {
         const c = calibration()
         if (c === null) return
         for (const k of ['matched', 'unmatched', 'early'] as const) {
+          // inc(0) on the first scrape: the series exists at 0 before the first outcome.
           const d = c.counters[k] - reported[k]
-          if (d > 0) this.labels(k).inc(d)
+          if (d >= 0) this.labels(k).inc(d)
           reported[k] = c.counters[k]
         }
       },
@@ -229,8 +240,11 @@ export class Metrics {
       labelNames: ['lane'] as const,
       registers,
     })
+    // The Prometheus convention for "what is running": join on it to see a version change.
+    new Gauge({ name: 'tsfm_build_info', help: 'Always 1; labels: the tsfm-runner version and the Node.js version.', labelNames: ['version', 'node'] as const, registers }).labels(packageVersion(), process.version).set(1)
     this.inflight.set(0)
     this.mailboxDepth.set(0)
+    for (const [status, runtime] of initialRequestLabels()) this.#requestChild(status, runtime).inc(0)
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 })
   }
 
@@ -245,6 +259,7 @@ export class Metrics {
 
   /** The breaker-state gauge of `lane` (bounded: lanes are bounded by `adapter.lane.max_lanes`). */
   breakerStateOf(lane: string): Child<Gauge<'lane'>> {
+    if (!this.#breakerChildren.has(lane)) zeroTransitions(this.breakerTransitions, BREAKER_STATES, lane)
     return bound(this.#breakerChildren, this.#breakerState, lane)
   }
 
@@ -260,6 +275,10 @@ export class Metrics {
 
   /** The mode gauge of `lane` (bounded like the lanes). */
   modeOf(lane: string): Child<Gauge<'lane'>> {
+    if (!this.#modeChildren.has(lane)) {
+      zeroTransitions(this.modeTransitions, MODES, lane)
+      bound(this.#laneShedChildren, this.#laneShed, lane).inc(0)
+    }
     return bound(this.#modeChildren, this.#degradationMode, lane)
   }
 
@@ -273,13 +292,17 @@ export class Metrics {
 
   /** Count one answered request: its HTTP status and runtime (`none` for an error answer). */
   request(status: number, runtime: Runtime | 'none'): void {
+    this.#requestChild(status, runtime).inc()
+  }
+
+  #requestChild(status: number, runtime: Runtime | 'none'): Child<Counter<'status' | 'runtime'>> {
     const key = `${status}|${runtime}`
     let child = this.#requestsChildren.get(key)
     if (child === undefined) {
       child = this.requestsTotal.labels(String(status), runtime)
       this.#requestsChildren.set(key, child)
     }
-    child.inc()
+    return child
   }
 
   tollama(endpoint: string, outcome: string, ms: number): void {
@@ -310,4 +333,22 @@ function bound<M extends { labels: (v: string) => unknown }>(children: Map<strin
     children.set(value, child)
   }
   return child
+}
+
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const
+const MODES = ['normal', 'degraded', 'baseline-only'] as const
+
+/** Every transition between distinct states of a lane's machine, at 0 (6 series a machine and lane). */
+function zeroTransitions(counter: Counter<'from' | 'to' | 'lane'>, states: readonly string[], lane: string): void {
+  for (const from of states) for (const to of states) if (from !== to) counter.labels(from, to, lane).inc(0)
+}
+
+/** The request counts that exist from the start: answers of both runtimes, withdrawn, and every error status. */
+function initialRequestLabels(): Array<[number, Runtime | 'none']> {
+  const out: Array<[number, Runtime | 'none']> = [
+    [200, 'tollama'],
+    [200, 'baseline'],
+  ]
+  for (const status of new Set(Object.values(ERRORS).map((e) => e.status))) out.push([status, 'none'])
+  return out
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { execFile, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
@@ -59,6 +60,14 @@ describe('tsfm-runner CLI', () => {
     for (const args of [['--help'], ['serve', '--help'], ['config', '--help'], ['sim-upstream', '--help'], ['conformal', '--help'], ['conformal', 'fit', '--help']]) {
       const { stdout } = await run(process.execPath, [CLI, ...args])
       expect(stdout).toMatch(/Usage|usage/)
+    }
+  })
+
+  it('prints its version (package.json) and the Node.js version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-V']) {
+      const { stdout } = await run(process.execPath, [CLI, flag])
+      expect(stdout).toBe(`tsfm-runner ${version} (node ${process.version})\n`)
     }
   })
 })

@@ -23,6 +23,7 @@ const EXPECTED: Record<string, string> = {
   tsfm_lane_queue_depth: 'GAUGE',
   tsfm_lane_predicted_wait_ms: 'GAUGE',
   tsfm_lane_shed_total: 'COUNTER',
+  tsfm_build_info: 'GAUGE',
   nodejs_eventloop_lag_seconds: 'GAUGE',
   process_cpu_seconds_total: 'COUNTER',
   process_resident_memory_bytes: 'GAUGE',
@@ -88,5 +89,26 @@ describe('GET /metrics', () => {
     const state = (await call(d.url, '/tsfm/state')).body
     expect(state.lanes.chronos2.breaker.state).toBe('closed')
     expect(state.lanes.chronos2.io).toMatchObject({ lane: 'chronos2', queued: 0, shed: 0 })
+  })
+
+  it('has every known counter series from the start, at 0, so increase() counts a first burst', async () => {
+    const fresh = await startTestDaemon({ defaultMetrics: false })
+    try {
+      const text = (await call(fresh.url, '/metrics')).text
+      for (const reason of ['upstream_model_missing', 'baseline_only_liquidity_bucket', 'queue_timeout', 'mailbox_full', 'stale_if_error']) {
+        expect(text).toContain(`tsfm_fallback_total{reason="${reason}"} 0`)
+      }
+      for (const result of ['hit', 'stale', 'miss']) expect(text).toContain(`tsfm_cache_requests_total{result="${result}"} 0`)
+      for (const [status, runtime] of [['200', 'tollama'], ['200', 'baseline'], ['400', 'none'], ['429', 'none'], ['499', 'none'], ['503', 'none']]) {
+        expect(text).toContain(`tsfm_requests_total{status="${status}",runtime="${runtime}"} 0`)
+      }
+      expect(text).toContain('tsfm_breaker_transitions_total{from="closed",to="open",lane="chronos2"} 0')
+      expect(text).toContain('tsfm_mode_transitions_total{from="normal",to="degraded",lane="chronos2"} 0')
+      expect(text).toContain('tsfm_lane_shed_total{lane="chronos2"} 0')
+      expect(text).toContain('tsfm_conformal_outcomes_total{result="matched"} 0')
+      expect(text).toMatch(/tsfm_build_info\{version="\d+\.\d+\.\d+[^"]*",node="v20\.[^"]+"\} 1/)
+    } finally {
+      await fresh.close()
+    }
   })
 })
