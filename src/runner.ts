@@ -219,7 +219,10 @@ export class Runner {
       // lane's batches stay full; the lane sheds what cannot finish inside its deadline.
       concurrency: 2 * this.config.adapter.batch_max_series,
       reserveMs: this.config.adapter.postprocess_budget_ms,
-      onFinish: (c) => this.#cycles.delete(c),
+      onFinish: (c) => {
+        this.#cycles.delete(c)
+        if (c.summary !== null) this.metrics.cycleDuration.observe(c.summary.wall_ms / 1000)
+      },
     })
     if (cycle.summary === null) this.#cycles.add(cycle)
     if (this.#draining) cycle.exhaust()

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify'
 import { systemClock, type Clock } from '../clock/clock.js'
@@ -72,6 +73,10 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
     // Node's limits on slow clients, and how often it enforces them (./node-server.ts).
     serverFactory: (handler) => createNodeServer(handler, server),
     routerOptions: { ignoreTrailingSlash: true },
+    // X-Request-Id: the caller's if it is a sane token, else a fresh UUID; echoed on the answer
+    // and in the request's log lines.
+    requestIdHeader: false,
+    genReqId: requestId,
   })
 
   // Only JSON bodies: fastify also parses text/plain by default, which must be a 415 here.
@@ -127,22 +132,25 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
     app.server.closeIdleConnections()
     done()
   })
-  app.addHook('onSend', (_req, reply, payload, done) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
+    reply.header('x-request-id', req.id)
     if (lifecycle.phase === 'closing') reply.header('connection', 'close')
     done(null, payload)
   })
 
   app.addHook('onResponse', (req, reply, done) => {
-    if (reply.statusCode !== 200 && routePath(req).startsWith('/tsfm/')) metrics.request(reply.statusCode, 'none')
+    const path = routePath(req)
+    if (reply.statusCode !== 200 && path.startsWith('/tsfm/')) metrics.request(reply.statusCode, 'none')
+    metrics.http(ROUTES[path] === undefined ? 'other' : path, reply.statusCode, reply.elapsedTime / 1000)
     if (logger.isLevelEnabled('debug')) {
-      logger.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request')
+      logger.debug({ req_id: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request')
     }
     done()
   })
 
   app.setErrorHandler((err: FastifyError | TsfmError, req, reply) => {
     const e = toTsfmError(err)
-    if (e.status >= 500 && e.code === 'TSFM_INTERNAL') logger.error({ err, reqId: req.id, url: req.url }, 'unexpected error answering a request')
+    if (e.status >= 500 && e.code === 'TSFM_INTERNAL') logger.error({ err, req_id: req.id, url: req.url }, 'unexpected error answering a request')
     return sendError(reply, e)
   })
 
@@ -199,3 +207,11 @@ function routePath(req: FastifyRequest): string {
 
 /** The fastify instance, with the graceful stop the daemon drives. */
 export type TsfmServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger> & { readonly lifecycle: ServerLifecycle }
+
+/** A caller's X-Request-Id is kept if it is 1–128 visible ASCII characters; otherwise a UUID. */
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers['x-request-id']
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+}
+
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/

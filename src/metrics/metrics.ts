@@ -15,6 +15,9 @@ import { packageVersion } from '../version.js'
 /** 0.1 ms .. 5 s, roughly ×2.5 per bucket. */
 export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
+/** Seconds: the new histograms use Prometheus's base unit (the blueprint's `_ms` names stay as they are). */
+export const HTTP_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+export const CYCLE_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]
 
 export type Runtime = 'tollama' | 'baseline'
 export type CacheResult = 'hit' | 'stale' | 'miss'
@@ -70,6 +73,10 @@ export class Metrics {
   readonly #tollamaLatency: Histogram<'endpoint' | 'outcome'>
   readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
   readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
+  /** Wall time of `POST /tsfm/cycle` and `runner.cycle()` runs (the blueprint's "cycle ≤ 60 s for ≥ 99 %"). */
+  readonly cycleDuration: Histogram
+  readonly #httpDuration: Histogram<'route' | 'status'>
+  readonly #httpChildren = new Map<string, Child<Histogram<'route' | 'status'>>>()
   #queues: QueueSource | null = null
   #calibration: CalibrationSource | null = null
 
@@ -240,6 +247,14 @@ export class Metrics {
       labelNames: ['lane'] as const,
       registers,
     })
+    this.cycleDuration = new Histogram({ name: 'tsfm_cycle_duration_seconds', help: 'Wall time of top-N cycles, from start to the last answer (s).', buckets: CYCLE_BUCKETS_S, registers })
+    this.#httpDuration = new Histogram({
+      name: 'tsfm_http_request_duration_seconds',
+      help: 'HTTP requests from arrival to the response sent, by route (unknown routes: other) and status (s).',
+      labelNames: ['route', 'status'] as const,
+      buckets: HTTP_BUCKETS_S,
+      registers,
+    })
     // The Prometheus convention for "what is running": join on it to see a version change.
     new Gauge({ name: 'tsfm_build_info', help: 'Always 1; labels: the tsfm-runner version and the Node.js version.', labelNames: ['version', 'node'] as const, registers }).labels(packageVersion(), process.version).set(1)
     this.inflight.set(0)
@@ -303,6 +318,17 @@ export class Metrics {
       this.#requestsChildren.set(key, child)
     }
     return child
+  }
+
+  /** One HTTP request answered (`route` from the daemon's fixed route table, so bounded). */
+  http(route: string, status: number, seconds: number): void {
+    const key = `${route}|${status}`
+    let child = this.#httpChildren.get(key)
+    if (child === undefined) {
+      child = this.#httpDuration.labels(route, String(status))
+      this.#httpChildren.set(key, child)
+    }
+    child.observe(seconds)
   }
 
   tollama(endpoint: string, outcome: string, ms: number): void {
