@@ -1,3 +1,4 @@
+import { packageVersion } from './version.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig, type TextSetting } from './config/index.js'
 import type { TsfmConfig } from './config/types.js'
@@ -52,7 +53,14 @@ export async function startDaemon(args: ServeArgs, logDestination?: NodeJS.Writa
   const addr = server.server.address()
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.server.port
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`
-  logger.info({ event: 'listening', url, upstream: config.adapter.base_url, file: loaded.file }, `tsfm-runner listening on ${url}`)
+  // The one line that says what is running: version, where it asks, for which models, in what mode.
+  const version = packageVersion()
+  const models = [...new Set([config.adapter.model, ...config.adapter.warmup.models])]
+  const mode = runner.state().mode.mode
+  logger.info(
+    { event: 'listening', url, version, node: process.version, upstream: config.adapter.base_url, models, mode, conformal: config.conformal.state_path, file: loaded.file },
+    `tsfm-runner ${version} listening on ${url}; upstream ${config.adapter.base_url}, model(s) ${models.join(', ')}, mode ${mode}`,
+  )
 
   let draining: Promise<void> | null = null
   const drain = (): Promise<void> => {

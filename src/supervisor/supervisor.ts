@@ -29,6 +29,7 @@ import type { ConformalStatus, RunnerState } from './state.js'
 import { TimerHeap } from './timer-heap.js'
 import { inputLength, probeRequest, upstreamJob } from './upstream-job.js'
 import { NOT_LOADED, type ConformalChoice } from '../conformal/choice.js'
+import { UpstreamTroubleLog } from './trouble-log.js'
 
 export interface SupervisorDeps {
   readonly config: TsfmConfig
@@ -120,6 +121,7 @@ export class Supervisor {
   readonly #math: MathPort
   readonly #upstream: UpstreamPort
   readonly #conformal: ConformalChooser
+  readonly #trouble: UpstreamTroubleLog
   readonly #inbox: Mailbox<SupervisorMsg>
   readonly #cache: ForecastCache<ForecastResponse>
   readonly #flights = new Map<string, Flight>()
@@ -168,6 +170,7 @@ export class Supervisor {
     this.#gates = new Gates(config, new RoutingPolicy(config.routing))
     this.#ledger = new Ledger(metrics, clock)
     this.#events = new EventRelay(this.#log)
+    this.#trouble = new UpstreamTroubleLog(this.#log, clock)
     this.#lanes = new LaneHealthTable({
       breaker: config.circuit_breaker,
       degradation: config.degradation,
@@ -529,6 +532,7 @@ export class Supervisor {
     if (outcome.ok) {
       this.#upstreamEwma = this.#upstreamEwma === 0 ? outcome.upstream_ms : 0.8 * this.#upstreamEwma + 0.2 * outcome.upstream_ms
       breaker.success(permit)
+      this.#trouble.ok(lane.name)
       this.#recordMode(flight, true)
       flight.state = 'math'
       flight.ticket = this.#tickets.issue(flight)
@@ -557,6 +561,7 @@ export class Supervisor {
         // only as the last one seen.
         const sameRequest = outcome.batch_id !== 0 && !this.#failedBatches.add(outcome.batch_id)
         breaker.failure(permit, sameRequest)
+        this.#trouble.failed(lane.name, reason)
         this.#recordMode(flight, false)
       }
       this.#fallBack(flight, reason, Fallback.StaleIfError)
@@ -685,6 +690,7 @@ export class Supervisor {
   }
 
   #onHealthMsg(health: UpstreamHealth): void {
+    this.#trouble.health(health.ok, this.#health?.ok ?? null, this.#config.adapter.base_url)
     this.#health = health
     for (const lane of this.#lanes.values()) lane.mode.setHealth(health.ok)
   }

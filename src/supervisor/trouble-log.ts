@@ -1,0 +1,55 @@
+import type { Clock } from '../clock/clock.js'
+import type { Logger } from '../log.js'
+
+/**
+ * Upstream trouble in the log, one line per change of state and lane: the first failure of a
+ * lane that was answering (warn, with the failure class), a change of failure class (warn, at
+ * most one per lane every `REPEAT_MS`), and the first success after failures (info, with how
+ * many failed). Without it a daemon whose tollama was unreachable logged nothing at all (issue
+ * 13): every request fell back quietly. Per failure, not per request: a lane failing at 200
+ * requests a second writes a line when the failure starts, changes or ends.
+ */
+export class UpstreamTroubleLog {
+  readonly #log: Logger
+  readonly #clock: Clock
+  /** Lane → its current failure class (absent: answering). Bounded by the lanes. */
+  readonly #failing = new Map<string, { reason: string; since: number; count: number; loggedAt: number }>()
+
+  constructor(log: Logger, clock: Clock) {
+    this.#log = log
+    this.#clock = clock
+  }
+
+  ok(lane: string): void {
+    if (this.#failing.size === 0) return
+    const f = this.#failing.get(lane)
+    if (f === undefined) return
+    this.#failing.delete(lane)
+    const ms = Math.round(this.#clock.now() - f.since)
+    this.#log.info({ event: 'upstream_recovered', lane, failures: f.count, failing_ms: ms }, `upstream lane ${lane} answers again after ${f.count} failed request(s) over ${ms} ms (last: ${f.reason})`)
+  }
+
+  failed(lane: string, reason: string): void {
+    const now = this.#clock.now()
+    const f = this.#failing.get(lane)
+    if (f === undefined) {
+      this.#failing.set(lane, { reason, since: now, count: 1, loggedAt: now })
+      this.#log.warn({ event: 'upstream_failing', lane, reason }, `upstream lane ${lane} is failing: ${reason}; answers fall back to the baseline until it recovers`)
+      return
+    }
+    f.count++
+    if (f.reason === reason || now - f.loggedAt < REPEAT_MS) return
+    f.reason = reason
+    f.loggedAt = now
+    this.#log.warn({ event: 'upstream_failing', lane, reason, failures: f.count }, `upstream lane ${lane} is still failing, now: ${reason} (${f.count} failures so far)`)
+  }
+
+  /** The daemon's periodic `GET /api/version` probe changed its verdict. */
+  health(ok: boolean, wasOk: boolean | null, baseUrl: string): void {
+    if (ok === wasOk) return
+    if (!ok) this.#log.warn({ event: 'upstream_unhealthy', base_url: baseUrl }, `tollama at ${baseUrl} does not answer its health check (GET /api/version)`)
+    else if (wasOk === false) this.#log.info({ event: 'upstream_healthy', base_url: baseUrl }, `tollama at ${baseUrl} answers its health check again`)
+  }
+}
+
+const REPEAT_MS = 10_000

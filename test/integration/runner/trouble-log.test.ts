@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { closedPort } from '../../../perf/load/ports.js'
+import { createRunner } from '../../../src/runner.js'
+import { capturingLogger } from '../../helpers/log-lines.js'
+import { probabilities } from '../../helpers/request-bodies.js'
+
+describe('a runner whose tollama is unreachable', () => {
+  it('says so in the log, once, naming the lane and the failure class', async () => {
+    const { logger, lines } = capturingLogger()
+    const runner = await createRunner({
+      config: { tsfm: { adapter: { base_url: `http://127.0.0.1:${await closedPort()}`, health_interval_s: 0, retry_count: 0, warmup: { enabled: false } } } },
+      logger,
+      defaultMetrics: false,
+      checkModels: false,
+    })
+    try {
+      for (let i = 0; i < 3; i++) {
+        const a = await runner.forecast({ market_id: `m-${i}`, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) })
+        expect(a.meta.runtime).toBe('baseline')
+      }
+      const failing = lines().filter((l) => l.event === 'upstream_failing')
+      expect(failing).toHaveLength(1)
+      expect(failing[0]).toMatchObject({ level: 40, lane: 'chronos2', reason: expect.stringMatching(/^upstream_/) })
+    } finally {
+      await runner.close()
+    }
+  })
+})
