@@ -19,6 +19,7 @@ import { createNodeServer } from './node-server.js'
 import { RateLimiter } from './rate-limit.js'
 import { ReplyBatch } from './reply-batch.js'
 import { cycleResponseSchema, errorResponseSchema, forecastResponseSchema, outcomesResponseSchema } from './schemas.js'
+import { openApiDocument } from './openapi.js'
 
 export { toTsfmError } from './error-reply.js'
 
@@ -37,6 +38,7 @@ const ROUTES: Readonly<Record<string, string>> = {
   '/tsfm/cycle': 'POST',
   '/tsfm/outcomes': 'POST',
   '/tsfm/state': 'GET',
+  '/openapi.json': 'GET',
   '/metrics': 'GET',
   '/health/live': 'GET',
   '/health/ready': 'GET',
@@ -184,6 +186,10 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
   })
 
   app.get('/tsfm/state', () => runner.state())
+
+  // Built once: the document depends on nothing that changes while the daemon runs.
+  const openapi = JSON.stringify(openApiDocument())
+  app.get('/openapi.json', (_req, reply) => reply.type('application/json').send(openapi))
 
   app.get('/health/live', (_req, reply) => reply.send({ status: 'ok' }))
   app.get('/health/startup', (_req, reply) => reply.send({ status: 'started' }))
