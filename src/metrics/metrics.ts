@@ -73,6 +73,8 @@ export class Metrics {
   readonly #tollamaLatency: Histogram<'endpoint' | 'outcome'>
   readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
   readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
+  /** 1 while the upstream answers its health check (`GET /api/version`), 0 when not; per upstream URL (config, so bounded). */
+  readonly #upstreamHealthy: Gauge<'upstream'>
   /** Wall time of `POST /tsfm/cycle` and `runner.cycle()` runs (the blueprint's "cycle ≤ 60 s for ≥ 99 %"). */
   readonly cycleDuration: Histogram
   readonly #httpDuration: Histogram<'route' | 'status'>
@@ -247,6 +249,7 @@ export class Metrics {
       labelNames: ['lane'] as const,
       registers,
     })
+    this.#upstreamHealthy = new Gauge({ name: 'tsfm_upstream_healthy', help: 'Whether the upstream answers its health check (GET /api/version): 1 yes, 0 no.', labelNames: ['upstream'] as const, registers })
     this.cycleDuration = new Histogram({ name: 'tsfm_cycle_duration_seconds', help: 'Wall time of top-N cycles, from start to the last answer (s).', buckets: CYCLE_BUCKETS_S, registers })
     this.#httpDuration = new Histogram({
       name: 'tsfm_http_request_duration_seconds',
@@ -318,6 +321,10 @@ export class Metrics {
       this.#requestsChildren.set(key, child)
     }
     return child
+  }
+
+  upstreamHealthy(upstream: string, ok: boolean): void {
+    this.#upstreamHealthy.labels(upstream).set(ok ? 1 : 0)
   }
 
   /** One HTTP request answered (`route` from the daemon's fixed route table, so bounded). */

@@ -691,6 +691,7 @@ export class Supervisor {
 
   #onHealthMsg(health: UpstreamHealth): void {
     this.#trouble.health(health.ok, this.#health?.ok ?? null, this.#config.adapter.base_url)
+    this.#metrics.upstreamHealthy(this.#config.adapter.base_url, health.ok)
     this.#health = health
     for (const lane of this.#lanes.values()) lane.mode.setHealth(health.ok)
   }

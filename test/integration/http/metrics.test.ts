@@ -111,4 +111,24 @@ describe('GET /metrics', () => {
       await fresh.close()
     }
   })
+
+  it("reports the upstream's health check: 1 while it answers, 0 when it stops", async () => {
+    const h = await startTestDaemon({ defaultMetrics: false, config: { tsfm: { adapter: { health_interval_s: 0.05 } } } })
+    const healthy = `tsfm_upstream_healthy{upstream="${h.sim.url}"}`
+    const reads = async (v: number): Promise<void> => {
+      for (let i = 0; i < 200; i++) {
+        if ((await call(h.url, '/metrics')).text.includes(`${healthy} ${v}`)) return
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      throw new Error(`${healthy} never read ${v}`)
+    }
+    try {
+      await reads(1)
+      await h.sim.close()
+      await reads(0)
+    } finally {
+      await h.server.lifecycle.close()
+      await h.runner.close()
+    }
+  })
 })
