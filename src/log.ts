@@ -14,7 +14,7 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
     level,
     base: { svc: 'tsfm-runner' },
     // Never log secrets even if a config object or header map ends up in a log call.
-    redact: { paths: ['*.api_token', 'config.*.api_token', 'headers.authorization', 'headers["x-api-key"]'], censor: '***' },
+    redact: { paths: ['*.api_token', 'config.*.api_token', '*.api_tokens', 'config.*.api_tokens', '*.metrics_token', 'config.*.metrics_token', 'headers.authorization', 'headers["x-api-key"]'], censor: '***' },
   }
   return destination === undefined ? pino(opts) : pino(opts, destination as unknown as pino.DestinationStream)
 }

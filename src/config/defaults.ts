@@ -110,6 +110,9 @@ export const DEFAULTS: TsfmConfig = {
     host: '127.0.0.1',
     port: 8080,
     api_token: null,
+    api_tokens: [],
+    metrics_token: null,
+    trust_proxy: [],
     body_limit_bytes: 1_048_576,
     // A request's headers are well under 1 KB, one packet on any network a trading process runs
     // on; 10 s is generous and stops a client that trickles them (Node's own default is 60 s).

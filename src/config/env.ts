@@ -26,6 +26,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TSFM_MODEL', path: 'tsfm.adapter.model', description: 'model used when a request names none' },
   { name: 'TSFM_FORECAST_API_TOKEN', path: 'tsfm.server.api_token', description: "the Python service's name for TSFM_API_TOKEN (TSFM_API_TOKEN wins when both are set)" },
   { name: 'TSFM_API_TOKEN', path: 'tsfm.server.api_token', description: 'token clients must send (Authorization: Bearer or X-API-Key); unset = no auth' },
+  { name: 'TSFM_API_TOKENS', path: 'tsfm.server.api_tokens', description: 'more client tokens, comma-separated (rotation)' },
+  { name: 'TSFM_METRICS_TOKEN', path: 'tsfm.server.metrics_token', description: 'a token that opens /metrics only; unset = none' },
   { name: 'TSFM_UPSTREAM_TOKEN', path: 'tsfm.adapter.api_token', description: 'bearer token sent to tollama; unset = none' },
   { name: 'TSFM_CONFORMAL_STATE_PATH', path: 'tsfm.conformal.state_path', description: 'conformal state file (JSON); unset = none' },
   { name: 'TSFM_LOG_LEVEL', path: 'tsfm.logging.level', description: 'fatal, error, warn, info, debug, trace or silent' },

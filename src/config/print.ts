@@ -11,8 +11,11 @@ export const REDACTED = '***'
 
 const TOKEN_PATHS: readonly (readonly string[])[] = [
   ['tsfm', 'server', 'api_token'],
+  ['tsfm', 'server', 'metrics_token'],
   ['tsfm', 'adapter', 'api_token'],
 ]
+/** Lists of tokens: every item redacted. */
+const TOKEN_LIST_PATHS: readonly (readonly string[])[] = [['tsfm', 'server', 'api_tokens']]
 
 export function printConfig(config: TsfmConfig): string {
   const doc = new Document({ tsfm: config })
@@ -21,6 +24,15 @@ export function printConfig(config: TsfmConfig): string {
     if (isScalar(node) && node.value !== null) {
       node.value = REDACTED
       node.comment = ' redacted; set it again (e.g. through its environment variable) to use this file'
+    }
+  }
+  for (const path of TOKEN_LIST_PATHS) {
+    const node = doc.getIn(path, true) as { items?: unknown[] } | undefined
+    for (const item of node?.items ?? []) {
+      if (isScalar(item)) {
+        item.value = REDACTED
+        item.comment = ' redacted'
+      }
     }
   }
   // Lists in flow style, as the blueprint writes them: `quantiles: [0.1, 0.5, 0.9]`.

@@ -247,6 +247,33 @@ export function token(): Rule {
   }
 }
 
+/** Several bearer tokens (rotation: old and new at once); each checked as `token()` is. */
+export function tokenList(): Rule {
+  const one = token()
+  return {
+    expect: 'a list of tokens',
+    check(value, where) {
+      if (!Array.isArray(value)) return mustBe(where, 'a list of tokens', value)
+      for (let i = 0; i < value.length; i++) {
+        if (value[i] === null) return mustBe({ ...where, path: `${where.path}[${i}]` }, 'a token', null)
+        const p = one.check(value[i], { ...where, path: `${where.path}[${i}]` })
+        if (p !== null) return p
+      }
+      return null
+    },
+    fromText: textToList,
+  }
+}
+
+/** Proxy addresses or CIDR ranges whose X-Forwarded-For is believed. */
+function addressList(): Rule {
+  return simple(
+    'a list of IP addresses or CIDR ranges, e.g. ["127.0.0.1", "10.0.0.0/8"]',
+    (v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s)),
+    textToList,
+  )
+}
+
 export const SCHEMA: Schema<TsfmConfig> = {
   freq: freq(),
   input_len_steps: num({ min: 1, max: 20_000, integer: true }),
@@ -349,6 +376,9 @@ export const SCHEMA: Schema<TsfmConfig> = {
     host: nonEmptyString(),
     port: num({ min: 0, max: 65_535, integer: true }),
     api_token: token(),
+    api_tokens: tokenList(),
+    metrics_token: token(),
+    trust_proxy: addressList(),
     body_limit_bytes: positiveInt(),
     headers_timeout_ms: nonNegativeInt(),
     request_timeout_ms: nonNegativeInt(),

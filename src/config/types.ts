@@ -196,6 +196,12 @@ export interface ServerConfig {
   readonly port: number
   /** Inbound token (`TSFM_API_TOKEN`); null = no auth. */
   readonly api_token: string | null
+  /** More tokens accepted besides `api_token` (rotation: the old and the new one at once). */
+  readonly api_tokens: readonly string[]
+  /** A token that opens `/metrics` only (a scraper's); null = `/metrics` takes the API tokens. */
+  readonly metrics_token: string | null
+  /** Proxies whose X-Forwarded-For names the client (its rate-limit bucket); [] = none. */
+  readonly trust_proxy: readonly string[]
   readonly body_limit_bytes: number
   /** A client sends its request headers within this long, else 408 (0 = no limit). */
   readonly headers_timeout_ms: number

@@ -6,10 +6,15 @@ import { createHash, timingSafeEqual } from 'node:crypto'
  * presented token's length (timingSafeEqual needs equal lengths and would otherwise leak it).
  */
 export class TokenAuth {
-  readonly #expected: Buffer
+  readonly #expected: readonly Buffer[]
 
-  constructor(token: string) {
-    this.#expected = digest(token)
+  /** Several tokens for rotation: the old and the new one are both accepted while clients move. */
+  constructor(tokens: string | readonly string[]) {
+    this.#expected = (typeof tokens === 'string' ? [tokens] : tokens).map(digest)
+  }
+
+  get size(): number {
+    return this.#expected.length
   }
 
   /** The presented token from the headers, or null when none was sent. */
@@ -23,8 +28,19 @@ export class TokenAuth {
   }
 
   check(presented: string | null): boolean {
-    if (presented === null) return false
-    return timingSafeEqual(digest(presented), this.#expected)
+    return this.match(presented) >= 0
+  }
+
+  /**
+   * Which configured token was presented (its index: the caller's rate-limit bucket), or -1.
+   * Every token is compared, with no early exit, so the time does not tell which one matched.
+   */
+  match(presented: string | null): number {
+    if (presented === null) return -1
+    const d = digest(presented)
+    let found = -1
+    for (let i = 0; i < this.#expected.length; i++) if (timingSafeEqual(d, this.#expected[i] as Buffer) && found < 0) found = i
+    return found
   }
 }
 

@@ -79,6 +79,8 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
     // and in the request's log lines.
     requestIdHeader: false,
     genReqId: requestId,
+    // req.ip is X-Forwarded-For's client only when the peer is one of these proxies.
+    ...(server.trust_proxy.length > 0 ? { trustProxy: [...server.trust_proxy] } : {}),
   })
 
   // Only JSON bodies: fastify also parses text/plain by default, which must be a 415 here.
@@ -89,7 +91,9 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(fastifyJson))
 
   const defaults = defaultsFromConfig(config)
-  const auth = server.api_token === null ? null : new TokenAuth(server.api_token)
+  const tokens = server.api_token === null ? server.api_tokens : [server.api_token, ...server.api_tokens]
+  const auth = tokens.length === 0 ? null : new TokenAuth(tokens)
+  const metricsAuth = server.metrics_token === null ? null : new TokenAuth(server.metrics_token)
   const limiter = server.rate_limit.enabled ? new RateLimiter(server.rate_limit, clock) : null
   const metrics = runner.metrics
   const admission = new Admission(server.admission_limit)
@@ -108,14 +112,20 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
     }
     // Counted from here until its response closes, whatever happens next (./admission.ts).
     admission.admit(req.raw, reply.raw)
+    // The rate-limit bucket: the client's token when tokens are in use (each its own), else its
+    // address (X-Forwarded-For's client behind a trusted proxy: server.trust_proxy).
     let identity = `ip:${req.ip}`
-    if (auth !== null) {
+    const metricsRoute = path === '/metrics'
+    if (auth !== null || (metricsRoute && metricsAuth !== null)) {
       const token = TokenAuth.presented(req.headers.authorization, req.headers['x-api-key'])
-      if (!auth.check(token)) {
+      const index = auth === null ? -1 : auth.match(token)
+      // /metrics also opens with the metrics token, which opens nothing else.
+      const ok = index >= 0 || (metricsRoute && metricsAuth !== null && metricsAuth.check(token))
+      if (!ok) {
         reply.header('www-authenticate', 'Bearer')
         return sendError(reply, new TsfmError('TSFM_UNAUTHORIZED', token === null ? 'missing bearer token or X-API-Key' : 'invalid bearer token or X-API-Key'))
       }
-      identity = 'token'
+      if (index >= 0) identity = `token:${index}`
     }
     if (limiter !== null && path !== '/metrics') {
       const v = limiter.take(identity)

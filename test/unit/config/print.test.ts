@@ -44,6 +44,16 @@ describe('printConfig', () => {
     expect(text).toContain('api_token: "***" # redacted; set it again (e.g. through its environment variable) to use this file\n')
   })
 
+  it('redacts every rotation token and the metrics token', () => {
+    const tokens = ['rotation-a-0123456789abcdef', 'rotation-b-0123456789abcdef']
+    const scraper = 'scraper-0123456789abcdef'
+    const text = printConfig(resolveConfig({ tsfm: { server: { api_tokens: tokens, metrics_token: scraper } } }).config)
+    for (const t of [...tokens, scraper]) expect(text).not.toContain(t)
+    const printed = parse(text) as { tsfm: { server: { api_tokens: unknown; metrics_token: unknown } } }
+    expect(printed.tsfm.server.api_tokens).toEqual(['***', '***'])
+    expect(printed.tsfm.server.metrics_token).toBe('***')
+  })
+
   it('prints an unset token as null, which loads back as no token', () => {
     expect(printConfig(DEFAULTS)).toContain('    api_token: null\n')
   })
