@@ -872,7 +872,9 @@ export class Supervisor {
   #onBreakerTransition(e: LaneBreakerTransition): void {
     this.#metrics.breakerTransitions.labels(e.from, e.to, e.lane).inc()
     this.#metrics.breakerStateOf(e.lane).set(BREAKER_VALUE[e.to])
-    this.#log.warn({ event: 'breaker_transition', ...e }, `circuit breaker of lane ${e.lane}: ${e.from} -> ${e.to} (${e.reason})`)
+    // The failure class behind an opening (what an operator acts on), besides the breaker's rule.
+    const cause = e.to === 'open' ? this.#trouble.reasonOf(e.lane) : null
+    this.#log.warn({ event: 'breaker_transition', ...e, cause }, `circuit breaker of lane ${e.lane}: ${e.from} -> ${e.to} (${e.reason}${cause === null ? '' : `; upstream failing: ${cause}`})`)
     this.#events.emit('breaker', e)
   }
 

@@ -20,6 +20,11 @@ export class UpstreamTroubleLog {
     this.#clock = clock
   }
 
+  /** The failure class a failing lane last showed, or null when it answers. */
+  reasonOf(lane: string): string | null {
+    return this.#failing.get(lane)?.reason ?? null
+  }
+
   ok(lane: string): void {
     if (this.#failing.size === 0) return
     const f = this.#failing.get(lane)

@@ -21,6 +21,11 @@ describe('a runner whose tollama is unreachable', () => {
       const failing = lines().filter((l) => l.event === 'upstream_failing')
       expect(failing).toHaveLength(1)
       expect(failing[0]).toMatchObject({ level: 40, lane: 'chronos2', reason: expect.stringMatching(/^upstream_/) })
+      // Enough failures open the breaker: its line names the failure class too.
+      for (let i = 3; i < 12 && runner.state().breaker.state !== 'open'; i++) await runner.forecast({ market_id: `m-${i}`, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) })
+      const opened = lines().find((l) => l.event === 'breaker_transition' && l.to === 'open')
+      expect(opened).toMatchObject({ lane: 'chronos2', cause: failing[0]?.reason })
+      expect(String(opened?.msg)).toContain(`upstream failing: ${String(failing[0]?.reason)}`)
     } finally {
       await runner.close()
     }
