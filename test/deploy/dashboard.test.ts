@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import YAML from 'yaml'
 import { makeTmpDir } from '../helpers/tmp-files.js'
-import { DASHBOARD_FILE, exportedMetricNames, HAVE_PROMTOOL, metricNames, PROMETHEUS_SERIES, run } from '../helpers/promtool.js'
+import { DASHBOARD_FILE, exportedMetrics, HAVE_PROMTOOL, metricNames, PROMETHEUS_SERIES, run, unknownLabels, type Exported } from '../helpers/promtool.js'
 
 interface Target {
   readonly expr: string
@@ -39,9 +39,9 @@ function substitute(expr: string): string {
 }
 
 describe('deploy/grafana/tsfm-runner.json', () => {
-  let exported: Set<string>
+  let exported: Exported
   beforeAll(async () => {
-    exported = await exportedMetricNames()
+    exported = await exportedMetrics()
   })
 
   it('takes its Prometheus as the ${DS_PROMETHEUS} input, and every panel and target uses it', () => {
@@ -68,9 +68,14 @@ describe('deploy/grafana/tsfm-runner.json', () => {
 
   it('selects only metrics the daemon exports (or `up`)', () => {
     const unknown: string[] = []
-    for (const t of targets) for (const name of metricNames(substitute(t.expr))) if (!exported.has(name) && !PROMETHEUS_SERIES.has(name)) unknown.push(`${t.panel}: ${name}`)
+    for (const t of targets) for (const name of metricNames(substitute(t.expr))) if (!exported.names.has(name) && !PROMETHEUS_SERIES.has(name)) unknown.push(`${t.panel}: ${name}`)
     expect(unknown).toEqual([])
     for (const t of targets) expect({ panel: t.panel, refId: t.refId, found: metricNames(substitute(t.expr)).length > 0 }).toEqual({ panel: t.panel, refId: t.refId, found: true })
+  })
+
+  it('names only labels the selected metrics carry', () => {
+    const wrong = targets.flatMap((t) => unknownLabels(substitute(t.expr), exported).map((l) => `${t.panel} ${t.refId}: ${l}`))
+    expect(wrong).toEqual([])
   })
 
   it.skipIf(!HAVE_PROMTOOL)('has expressions that Prometheus parses (promtool check rules over one recording rule per expression)', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import YAML from 'yaml'
-import { exportedMetricNames, HAVE_PROMTOOL, metricNames, PROMETHEUS_SERIES, RULES_FILE, RULES_TEST_FILE, run } from '../helpers/promtool.js'
+import { exportedMetrics, HAVE_PROMTOOL, labelNames, metricNames, PROMETHEUS_SERIES, RULES_FILE, RULES_TEST_FILE, run, unknownLabels, type Exported } from '../helpers/promtool.js'
 
 interface Rule {
   readonly record?: string
@@ -33,17 +33,23 @@ describe.skipIf(!HAVE_PROMTOOL)('deploy/prometheus/rules.yml through promtool', 
 })
 
 describe('deploy/prometheus/rules.yml', () => {
-  let exported: Set<string>
+  let exported: Exported
   beforeAll(async () => {
-    exported = await exportedMetricNames()
+    exported = await exportedMetrics()
   })
 
   it('selects only metrics the daemon exports, series Prometheus makes, or its own recording rules', () => {
     const unknown: string[] = []
-    for (const r of rules) for (const name of metricNames(r.expr)) if (!exported.has(name) && !PROMETHEUS_SERIES.has(name) && !recorded.has(name)) unknown.push(`${r.record ?? r.alert}: ${name}`)
+    for (const r of rules) for (const name of metricNames(r.expr)) if (!exported.names.has(name) && !PROMETHEUS_SERIES.has(name) && !recorded.has(name)) unknown.push(`${r.record ?? r.alert}: ${name}`)
     expect(unknown).toEqual([])
     // The extractor finds something in every rule (it is not silently blind).
     for (const r of rules) expect({ rule: r.record ?? r.alert, names: metricNames(r.expr).length > 0 }).toEqual({ rule: r.record ?? r.alert, names: true })
+  })
+
+  it('names only labels the selected metrics carry (recording rules: the labels they keep)', () => {
+    const kept = new Map(rules.flatMap((r) => (r.record === undefined ? [] : [[r.record, new Set(labelNames(r.expr))] as const])))
+    const wrong = rules.flatMap((r) => unknownLabels(r.expr, exported, kept).map((l) => `${r.record ?? r.alert}: ${l}`))
+    expect(wrong).toEqual([])
   })
 
   it('gives every alert a severity, a summary and a description, and a unit test that fires it and one that keeps it silent', () => {
@@ -71,5 +77,9 @@ describe('metricNames (the PromQL name extractor these checks rely on)', () => {
     expect(metricNames('histogram_quantile(0.95, sum by (job, le) (rate(tsfm_request_latency_ms_bucket{job="x",le!~"1e3"}[5m] offset 1h)))')).toEqual(['tsfm_request_latency_ms_bucket'])
     expect(metricNames('a:b:c > 0.1 and on (job) max by (job) (tsfm_degradation_mode) == 0 unless bool ignoring(x) up offset 5m')).toEqual(['a:b:c', 'tsfm_degradation_mode', 'up'])
     expect(metricNames('sum(x) / ignoring (reason) group_left sum(rate(y[1m])) * 1e-3 + Inf')).toEqual(['x', 'y'])
+  })
+
+  it('finds the label names of matchers and grouping clauses, not of label values', () => {
+    expect(labelNames('sum by (job, lane) (rate(x{status=~"429|5\\"03", runtime!="a=b"}[5m])) / on(job) group_left y{reason="r"}')).toEqual(['status', 'runtime', 'reason', 'job', 'lane'])
   })
 })

@@ -75,12 +75,30 @@ export function metricNames(expr: string): string[] {
   return [...out]
 }
 
+/** The label names an expression's matchers and grouping clauses (`by`, `on`, …) name. */
+export function labelNames(expr: string): string[] {
+  const s = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')
+  const out = new Set<string>()
+  for (const m of s.matchAll(/\{([^}]*)\}/g)) for (const l of (m[1] as string).matchAll(/([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)/g)) out.add(l[1] as string)
+  for (const m of s.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)) {
+    for (const l of (m[1] as string).split(',')) if (l.trim() !== '') out.add(l.trim())
+  }
+  return [...out]
+}
+
+export interface Exported {
+  /** Every metric name, histograms with `_bucket`, `_sum` and `_count`. */
+  readonly names: Set<string>
+  /** The label names seen on each name's series (a name with no series yet has none here). */
+  readonly labels: Map<string, Set<string>>
+}
+
 /**
  * Every metric name a test daemon exports (default metrics on), histograms with their `_bucket`,
  * `_sum` and `_count` series, after an upstream answer and a baseline one — from the `# TYPE`
- * lines, so a gauge with no series yet (conformal segments) counts too.
+ * lines, so a gauge with no series yet (conformal segments) counts too — and the labels of its series.
  */
-export async function exportedMetricNames(): Promise<Set<string>> {
+export async function exportedMetrics(): Promise<Exported> {
   const d = await startTestDaemon({ defaultMetrics: true })
   try {
     await call(d.url, '/tsfm/forecast', { body: { market_id: 'deploy-1', as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) } })
@@ -92,10 +110,31 @@ export async function exportedMetricNames(): Promise<Set<string>> {
       names.add(name)
       if (type === 'histogram' || type === 'summary') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix)
     }
-    return names
+    const labels = new Map<string, Set<string>>()
+    for (const m of text.matchAll(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? \S+$/gm)) {
+      const set = labels.get(m[1] as string) ?? new Set<string>()
+      for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="(?:[^"\\]|\\.)*"/g)) set.add(l[1] as string)
+      labels.set(m[1] as string, set)
+    }
+    return { names, labels }
   } finally {
     await d.close()
   }
+}
+
+/**
+ * The labels `expr` names that none of the metrics it selects carries (Prometheus's `job` and
+ * `instance` always allowed). A metric with no series in the exposition, or a name `extra` does not
+ * know either, makes the check permissive for that expression.
+ */
+export function unknownLabels(expr: string, exported: Exported, extra: ReadonlyMap<string, ReadonlySet<string>> = new Map()): string[] {
+  const allowed = new Set(['job', 'instance'])
+  for (const name of metricNames(expr)) {
+    const set = exported.labels.get(name) ?? extra.get(name)
+    if (set === undefined) return []
+    for (const l of set) allowed.add(l)
+  }
+  return labelNames(expr).filter((l) => !allowed.has(l))
 }
 
 /** Series Prometheus makes itself for every target / alert. */
