@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import YAML from 'yaml'
+import { call, startTestDaemon, type TestDaemon } from '../helpers/daemon.js'
+import { freePort, HAVE_PROMETHEUS, RULES_FILE } from '../helpers/promtool.js'
+import { probabilities } from '../helpers/request-bodies.js'
+import { makeTmpDir, type TmpDir } from '../helpers/tmp-files.js'
+
+if (!HAVE_PROMETHEUS) console.error('test/deploy/prometheus-live: prometheus is not installed (apt-get install prometheus) — the live alert test is SKIPPED')
+
+async function getJson(url: string): Promise<any> {
+  const res = await request(url)
+  const text = await res.body.text()
+  return res.statusCode === 200 ? JSON.parse(text) : null
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await probe().catch(() => null)
+    if (v !== null && v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+/**
+ * A real Prometheus (scrape and evaluation every 1 s, deploy/prometheus/rules.yml) scraping a test
+ * daemon whose simulator has only `mock` installed: requests naming `chronos2` are answered from the
+ * baseline as upstream_model_missing, and TsfmUpstreamModelMissing (for: 0m) must fire.
+ */
+describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml in a running Prometheus', () => {
+  let d: TestDaemon
+  let tmp: TmpDir
+  let prom: ChildProcess | null = null
+  let promUrl = ''
+  let target = ''
+  let log = ''
+
+  beforeAll(async () => {
+    d = await startTestDaemon({
+      sim: { models: ['mock'] },
+      config: { tsfm: { adapter: { model: 'mock', batch_window_ms: 0 }, server: { rate_limit: { enabled: false } } } },
+    })
+    target = new URL(d.url).host
+    tmp = makeTmpDir('tsfm-prometheus-')
+    const config = tmp.write(
+      'prometheus.yml',
+      YAML.stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [RULES_FILE],
+        scrape_configs: [{ job_name: 'tsfm-runner', static_configs: [{ targets: [target] }] }],
+      }),
+    )
+    const port = await freePort()
+    promUrl = `http://127.0.0.1:${port}`
+    prom = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(tmp.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    prom.stdout?.on('data', (b: Buffer) => (log += b.toString()))
+    prom.stderr?.on('data', (b: Buffer) => (log += b.toString()))
+    await until(`Prometheus ready on ${promUrl}\n${log}`, 20_000, async () => {
+      if (prom?.exitCode !== null) throw new Error(`prometheus exited: ${log}`)
+      const res = await request(`${promUrl}/-/ready`)
+      await res.body.dump()
+      return res.statusCode === 200 ? true : null
+    })
+  }, 40_000)
+
+  afterAll(async () => {
+    if (prom !== null && prom.exitCode === null) {
+      const p = prom
+      const exited = new Promise((r) => p.once('exit', r))
+      p.kill('SIGTERM')
+      const timer = setTimeout(() => p.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    }
+    await d?.close()
+    tmp?.remove()
+  }, 20_000)
+
+  it('loads every rule, scrapes the daemon, and fires TsfmUpstreamModelMissing after requests for a model tollama does not have', async () => {
+    const rules = await getJson(`${promUrl}/api/v1/rules`)
+    expect(Object.fromEntries(rules.data.groups.map((g: any) => [g.name, g.rules.length]))).toEqual({ 'tsfm-runner.recording': 10, 'tsfm-runner.alerts': 13 })
+    for (const g of rules.data.groups) for (const r of g.rules) expect({ rule: r.name, health: r.health }).toEqual({ rule: r.name, health: expect.stringMatching(/^(ok|unknown)$/) })
+
+    // The counter is scraped at 0 before the burst (it exists from the start), so increase() sees the burst.
+    const q = encodeURIComponent('tsfm_fallback_total{job="tsfm-runner",reason="upstream_model_missing"}')
+    await until('the first scrape', 15_000, async () => {
+      const r = await getJson(`${promUrl}/api/v1/query?query=${q}`)
+      return r?.data?.result?.length === 1 ? r.data.result[0].value[1] : null
+    }).then((v) => expect(v).toBe('0'))
+    const up = await getJson(`${promUrl}/api/v1/query?query=up`)
+    expect(up.data.result).toEqual([expect.objectContaining({ metric: expect.objectContaining({ job: 'tsfm-runner', instance: target }), value: [expect.any(Number), '1'] })])
+    // Firing ones only: a loaded CI runner may show TsfmEventLoopLagHigh pending (for: 5m).
+    const firing = async (): Promise<string[]> => (await getJson(`${promUrl}/api/v1/alerts`)).data.alerts.filter((a: any) => a.state === 'firing').map((a: any) => a.labels.alertname)
+    expect(await firing()).toEqual([])
+
+    for (let i = 0; i < 3; i++) {
+      const r = await call(d.url, '/tsfm/forecast', { body: { market_id: `wrong-${i}`, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64), model: { model_name: 'chronos2' } } })
+      expect(r.status).toBe(200)
+      expect(r.body.meta.fallback_reason).toBe('upstream_model_missing')
+    }
+
+    const alert = await until('TsfmUpstreamModelMissing firing', 20_000, async () => {
+      const r = await getJson(`${promUrl}/api/v1/alerts`)
+      return (r?.data?.alerts ?? []).find((a: any) => a.labels.alertname === 'TsfmUpstreamModelMissing' && a.state === 'firing')
+    })
+    expect(alert.labels).toEqual({ alertname: 'TsfmUpstreamModelMissing', job: 'tsfm-runner', instance: target, severity: 'warning' })
+    expect(alert.annotations.summary).toBe(`tsfm-runner ${target}: requests name a model tollama does not have`)
+    expect(Number(alert.value)).toBeGreaterThan(0)
+    // Nothing else: the breaker and the mode ignore a missing model, and the target is up.
+    expect(await firing()).toEqual(['TsfmUpstreamModelMissing'])
+  }, 60_000)
+})
