@@ -2,6 +2,8 @@ import { Mailbox } from '../actor/mailbox.js'
 import { Tickets } from '../actor/tickets.js'
 import { ForecastCache } from '../cache/forecast-cache.js'
 import { cacheKey } from '../cache/key.js'
+import type { L2Entry } from '../cache/l2/codec.js'
+import type { L2Port, L2Result } from '../cache/l2/port.js'
 import type { Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
 import { TsfmError } from '../errors.js'
@@ -42,6 +44,8 @@ export interface SupervisorDeps {
   readonly random?: () => number
   /** The conformal state answers are adjusted with (the runner's store); none = no adjustment. */
   readonly conformal?: ConformalChooser
+  /** The shared cache behind L1 (cache.l2.url); none = single node. Results come back through `onL2`. */
+  readonly l2?: L2Port
 }
 
 /** Chooses the conformal adjustment of one answer (src/conformal/store.ts). */
@@ -120,6 +124,11 @@ export class Supervisor {
   readonly #math: MathPort
   readonly #upstream: UpstreamPort
   readonly #conformal: ConformalChooser
+  readonly #l2: L2Port | null
+  readonly #l2TimeoutMs: number
+  readonly #leaseMs: number
+  readonly #ttlMs: number
+  readonly #staleMs: number
   readonly #inbox: Mailbox<SupervisorMsg>
   readonly #cache: ForecastCache<ForecastResponse>
   readonly #flights = new Map<string, Flight>()
@@ -159,6 +168,11 @@ export class Supervisor {
     this.#math = deps.math
     this.#upstream = deps.upstream
     this.#conformal = deps.conformal ?? NO_CONFORMAL
+    this.#l2 = deps.l2 ?? null
+    this.#l2TimeoutMs = config.cache.l2.command_timeout_ms
+    this.#leaseMs = config.cache.l2.lease_ms
+    this.#ttlMs = config.cache.ttl_s * 1000
+    this.#staleMs = this.#ttlMs + config.cache.stale_while_revalidate_s * 1000
     this.#inbox = Mailbox.unbounded<SupervisorMsg>((m) => this.#handle(m))
     this.#cache = new ForecastCache<ForecastResponse>(config.cache, clock)
     // No global limit here: how much goes upstream at once is each lane's adaptive limit, in the
@@ -237,6 +251,11 @@ export class Supervisor {
   /** Sink for the math pool's results. */
   onMath(ticket: number, band: BandResult): void {
     this.#post({ kind: 'band', ticket, band })
+  }
+
+  /** Sink for the shared cache's results (src/cache/l2/port.ts). */
+  onL2(ticket: number, result: L2Result): void {
+    this.#post({ kind: 'l2', ticket, result })
   }
 
   /** The I/O actor's health probe result (drives degraded → normal recovery). */
@@ -357,6 +376,8 @@ export class Supervisor {
           return this.#onOutcome(m.outcome)
         case 'band':
           return this.#onBand(m.ticket, m.band)
+        case 'l2':
+          return this.#onL2(m.ticket, m.result)
         case 'waiter-due':
           return this.#onWaiterDue(m.waiter)
         case 'queue-due':
@@ -400,7 +421,7 @@ export class Supervisor {
     this.#flights.set(key, flight)
     this.#active = flight
     this.#join(flight, waiter)
-    this.#start(flight)
+    this.#lookUp(flight)
   }
 
   #join(flight: Flight, waiter: Waiter): void {
@@ -417,7 +438,134 @@ export class Supervisor {
     flight.enqueuedAt = now
     this.#flights.set(key, flight)
     this.#active = flight
+    this.#lookUp(flight)
+  }
+
+  // ---- the shared cache (L2) --------------------------------------------------------------
+
+  /**
+   * An L1 miss asks L2 before anything else, bounded by `command_timeout_ms` (and the deadline):
+   * the answer comes back as a message, and when it is late the flight is started as without L2
+   * (`#onQueueDue`). While L2 is down it is not asked at all: no request pays the timeout.
+   */
+  #lookUp(flight: Flight): void {
+    const l2 = this.#l2
+    if (l2 === null) return this.#start(flight)
+    if (!l2.up) {
+      this.#metrics.cacheL2.skipped.inc()
+      return this.#start(flight)
+    }
+    flight.state = 'l2'
+    flight.ticket = this.#tickets.issue(flight)
+    this.#queueTimers.schedule(flight, Math.min(this.#clock.now() + this.#l2TimeoutMs, flight.deadline))
+    l2.lookup(flight.ticket, flight.key, flight.req.market_id)
+  }
+
+  #onL2(ticket: number, result: L2Result): void {
+    const owner = this.#tickets.take(ticket)
+    if (owner === undefined || owner instanceof Probe || (owner.state !== 'l2' && owner.state !== 'l2-wait')) {
+      // Too late: the flight went on without L2. A lease taken for it is given back at once so
+      // the other daemons do not wait for an answer this one will not store.
+      if (result.kind === 'miss' && result.leader) this.#l2?.abandon(result.key)
+      return
+    }
+    const flight = owner
+    this.#active = flight
+    flight.ticket = 0
+    this.#queueTimers.cancel(flight)
+    const m = this.#metrics.cacheL2
+    switch (result.kind) {
+      case 'hit':
+        return this.#fromL2(flight, result.entry, false)
+      case 'published':
+        if (result.entry === null) {
+          m.gave_up.inc()
+          return this.#start(flight)
+        }
+        return this.#fromL2(flight, result.entry, true)
+      case 'miss':
+        if (result.invalid) m.invalid.inc()
+        else m.miss.inc()
+        flight.l2Leader = result.leader
+        return this.#start(flight)
+      case 'leased':
+        return this.#awaitPeer(flight)
+      case 'error':
+        m.error.inc()
+        return this.#start(flight)
+    }
+  }
+
+  /**
+   * Another daemon holds the key's lease: wait for its publication, at most the lease and only
+   * while what is left of the deadline still covers a typical upstream call of our own (the
+   * rule `#queueDue` uses), so a waiter that gives up still gets an upstream answer.
+   */
+  #awaitPeer(flight: Flight): void {
+    const now = this.#clock.now()
+    const until = Math.min(now + this.#leaseMs, flight.deadline - this.#config.adapter.postprocess_budget_ms - this.#upstreamEwma)
+    if (until <= now) {
+      this.#metrics.cacheL2.wait_timeout.inc()
+      return this.#start(flight)
+    }
+    this.#metrics.cacheL2.wait.inc()
+    flight.state = 'l2-wait'
+    flight.ticket = this.#tickets.issue(flight)
+    this.#queueTimers.schedule(flight, until)
+    ;(this.#l2 as L2Port).wait(flight.ticket, flight.key, flight.req.market_id)
+  }
+
+  /** The L2 lookup or wait ran out of time: go on as without L2. */
+  #l2Due(flight: Flight): void {
+    const l2 = this.#l2 as L2Port
+    if (flight.state === 'l2') {
+      this.#metrics.cacheL2.timeout.inc()
+      l2.timedOut()
+    } else {
+      this.#metrics.cacheL2.wait_timeout.inc()
+      l2.unwait(flight.ticket, flight.key)
+    }
+    this.#tickets.cancel(flight.ticket)
+    flight.ticket = 0
     this.#start(flight)
+  }
+
+  /**
+   * An answer some daemon stored: kept in L1 with its own age and served like an L1 hit. Past its
+   * TTL but within stale-while-revalidate it is served stale and this flight goes on as the
+   * refresh; older (clocks apart), it is not served and the flight computes.
+   */
+  #fromL2(flight: Flight, entry: L2Entry, shared: boolean): void {
+    const age = this.#clock.now() - entry.storedAt
+    if (age > this.#staleMs) {
+      this.#metrics.cacheL2.miss.inc()
+      return this.#start(flight)
+    }
+    const stale = age > this.#ttlMs
+    const m = this.#metrics.cacheL2
+    if (shared) m.shared.inc()
+    else if (stale) m.stale.inc()
+    else m.hit.inc()
+    this.#cache.setAt(flight.key, entry.value, entry.storedAt)
+    const waiters = flight.waiters
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i] as Waiter
+      if (w.state !== 'waiting') continue
+      this.#deliver(w, reanswer(entry.value, { cacheHit: true, cacheStale: stale }, this.#answerState(flight.req), this.#timings(w, 0, 0)), flight.req)
+    }
+    if (!stale) return this.#finish(flight)
+    // Every waiter is answered; the flight goes on for nobody, as a stale-while-revalidate refresh.
+    waiters.length = 0
+    this.#start(flight)
+  }
+
+  /** A cacheable answer: L1, and L2 for the other daemons (which may be waiting for it). */
+  #keep(flight: Flight, answer: ForecastResponse): void {
+    const now = this.#clock.now()
+    this.#cache.setAt(flight.key, answer, now)
+    if (this.#l2 === null) return
+    this.#l2.store(flight.key, answer, now)
+    flight.l2Stored = true
   }
 
   #start(flight: Flight): void {
@@ -491,6 +639,10 @@ export class Supervisor {
    * machine (SPEC §5): waiting for a slot says how much traffic there is, not how the upstream is.
    */
   #onQueueDue(flight: Flight): void {
+    if (flight.state === 'l2' || flight.state === 'l2-wait') {
+      this.#active = flight
+      return this.#l2Due(flight)
+    }
     if (flight.state !== 'queued') return
     this.#active = flight
     this.#markets.unqueue(flight)
@@ -584,7 +736,7 @@ export class Supervisor {
       { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 },
       inputLength(flight.req, this.#config),
     )
-    this.#cache.set(flight.key, answer)
+    this.#keep(flight, answer)
     this.#answerAll(flight, answer)
     this.#finish(flight)
   }
@@ -620,7 +772,7 @@ export class Supervisor {
   /** The flight-wide fallback's band is here: answer every waiter, keep it if cacheable. */
   #answerFallback(flight: Flight, band: BandResult): void {
     const answer = this.#baselineAnswer(flight, band, flight.fallbackReason as FallbackReason, { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 })
-    if (flight.fallbackCacheable && band.ok) this.#cache.set(flight.key, answer)
+    if (flight.fallbackCacheable && band.ok) this.#keep(flight, answer)
     this.#answerAll(flight, answer)
     this.#finish(flight)
   }
@@ -700,7 +852,12 @@ export class Supervisor {
     const i = flight.waiters.indexOf(waiter)
     if (i >= 0) flight.waiters.splice(i, 1)
     if (flight.waiters.length > 0 || flight.revalidation) return
-    if (flight.state === 'queued') {
+    if (flight.state === 'l2' || flight.state === 'l2-wait') {
+      // Nobody waits any more: no lookup result or peer answer is needed (a lease the lookup
+      // takes meanwhile is given back when its result comes, #onL2).
+      this.#queueTimers.cancel(flight)
+      this.#finish(flight)
+    } else if (flight.state === 'queued') {
       this.#queueTimers.cancel(flight)
       this.#markets.unqueue(flight)
       this.#finish(flight)
@@ -712,7 +869,10 @@ export class Supervisor {
 
   /** The flight is over: its result, if one is still coming, will be dropped as late. */
   #finish(flight: Flight): void {
+    if (flight.state === 'l2-wait') this.#l2?.unwait(flight.ticket, flight.key)
     flight.state = 'done'
+    // The cluster waits for a lease holder's answer: one that stores none says so at once.
+    if (flight.l2Leader && !flight.l2Stored) this.#l2?.abandon(flight.key)
     if (flight.ticket !== 0) {
       this.#tickets.cancel(flight.ticket)
       flight.ticket = 0
@@ -787,6 +947,7 @@ export class Supervisor {
   }
 
   #abandon(flight: Flight): void {
+    if (flight.state === 'l2' || flight.state === 'l2-wait') this.#queueTimers.cancel(flight)
     if (flight.state === 'queued') {
       this.#queueTimers.cancel(flight)
       this.#markets.unqueue(flight)
