@@ -86,6 +86,10 @@ export class Flight implements Timed {
   fallbackCacheable = false
   /** This daemon holds the key's L2 lease: the cluster waits for this flight's answer. */
   l2Leader = false
+  /** Its L2 bound passed and it waits one event-loop turn for a reply already read (supervisor). */
+  l2Overdue = false
+  /** A lookup that ran past its bound and whose reply is still awaited (it may carry the lease). */
+  l2Ticket = 0
   /** Its answer was written to L2 (the lease needs no release). */
   l2Stored = false
 

@@ -129,6 +129,8 @@ export class Supervisor {
   readonly #leaseMs: number
   readonly #ttlMs: number
   readonly #staleMs: number
+  /** Flights whose L2 lookup was issued this turn; their bound starts next turn (armL2). */
+  readonly #l2Unarmed: Flight[] = []
   readonly #inbox: Mailbox<SupervisorMsg>
   readonly #cache: ForecastCache<ForecastResponse>
   readonly #flights = new Map<string, Flight>()
@@ -378,6 +380,8 @@ export class Supervisor {
           return this.#onBand(m.ticket, m.band)
         case 'l2':
           return this.#onL2(m.ticket, m.result)
+        case 'l2-overdue':
+          return this.#onL2Overdue(m.flight)
         case 'waiter-due':
           return this.#onWaiterDue(m.waiter)
         case 'queue-due':
@@ -457,21 +461,45 @@ export class Supervisor {
     }
     flight.state = 'l2'
     flight.ticket = this.#tickets.issue(flight)
-    this.#queueTimers.schedule(flight, Math.min(this.#clock.now() + this.#l2TimeoutMs, flight.deadline))
     l2.lookup(flight.ticket, flight.key, flight.req.market_id)
+    // The bound starts when the command is on the wire: node-redis writes what was issued in a
+    // turn from a setImmediate queued before ours. A burst of requests parsed in one turn would
+    // otherwise spend its own parsing time from Redis's few milliseconds.
+    this.#l2Unarmed.push(flight)
+    if (this.#l2Unarmed.length === 1) setImmediate(armL2, this)
+  }
+
+  /** Start the L2 bound of the lookups issued in the last turn (see #lookUp). */
+  armL2(): void {
+    const until = this.#clock.now() + this.#l2TimeoutMs
+    const flights = this.#l2Unarmed
+    for (let i = 0; i < flights.length; i++) {
+      const f = flights[i] as Flight
+      if (f.state === 'l2') this.#queueTimers.schedule(f, Math.min(until, f.deadline))
+    }
+    flights.length = 0
   }
 
   #onL2(ticket: number, result: L2Result): void {
     const owner = this.#tickets.take(ticket)
-    if (owner === undefined || owner instanceof Probe || (owner.state !== 'l2' && owner.state !== 'l2-wait')) {
-      // Too late: the flight went on without L2. A lease taken for it is given back at once so
-      // the other daemons do not wait for an answer this one will not store.
+    if (owner === undefined || owner instanceof Probe) {
+      // The flight is over. A lease taken for it is given back at once so the other daemons do
+      // not wait for an answer this one will not store.
       if (result.kind === 'miss' && result.leader) this.#l2?.abandon(result.key)
+      return
+    }
+    if (owner.l2Ticket === ticket) owner.l2Ticket = 0
+    if (owner.state !== 'l2' && owner.state !== 'l2-wait') {
+      // Late: the flight went on without L2 and is computing. If the lookup took the lease, the
+      // flight holds it: its answer is what the other daemons wait for (giving the lease back
+      // would send them all upstream for the same key).
+      if (result.kind === 'miss' && result.leader) owner.l2Leader = true
       return
     }
     const flight = owner
     this.#active = flight
     flight.ticket = 0
+    flight.l2Overdue = false
     this.#queueTimers.cancel(flight)
     const m = this.#metrics.cacheL2
     switch (result.kind) {
@@ -515,18 +543,28 @@ export class Supervisor {
     ;(this.#l2 as L2Port).wait(flight.ticket, flight.key, flight.req.market_id)
   }
 
-  /** The L2 lookup or wait ran out of time: go on as without L2. */
-  #l2Due(flight: Flight): void {
+  /** The flight's L2 bound passed one turn ago (see #onQueueDue). */
+  l2Overdue(flight: Flight): void {
+    this.#post({ kind: 'l2-overdue', flight })
+  }
+
+  /** The L2 lookup or wait ran out of time (and no reply came in the turn after): go on as without L2. */
+  #onL2Overdue(flight: Flight): void {
+    if (!flight.l2Overdue || (flight.state !== 'l2' && flight.state !== 'l2-wait')) return
+    this.#active = flight
     const l2 = this.#l2 as L2Port
     if (flight.state === 'l2') {
       this.#metrics.cacheL2.timeout.inc()
       l2.timedOut()
+      // Its reply is still awaited (until the flight ends): it may say this daemon took the lease.
+      flight.l2Ticket = flight.ticket
     } else {
       this.#metrics.cacheL2.wait_timeout.inc()
       l2.unwait(flight.ticket, flight.key)
+      this.#tickets.cancel(flight.ticket)
     }
-    this.#tickets.cancel(flight.ticket)
     flight.ticket = 0
+    flight.l2Overdue = false
     this.#start(flight)
   }
 
@@ -641,7 +679,14 @@ export class Supervisor {
   #onQueueDue(flight: Flight): void {
     if (flight.state === 'l2' || flight.state === 'l2-wait') {
       this.#active = flight
-      return this.#l2Due(flight)
+      // Timers run before socket reads in an event-loop turn: after a burst of work on this
+      // thread the reply may already be waiting to be read. One more turn (setImmediate runs
+      // after the reads) lets it in, so a timeout means Redis was late, not this thread. Without
+      // this, 600 requests arriving at once at 3 daemons timed out 113–151 lookups per daemon
+      // and computed 600 series instead of 200 (test/integration/l2/cluster.test.ts).
+      flight.l2Overdue = true
+      setImmediate(postDue, this, flight)
+      return
     }
     if (flight.state !== 'queued') return
     this.#active = flight
@@ -877,6 +922,10 @@ export class Supervisor {
       this.#tickets.cancel(flight.ticket)
       flight.ticket = 0
     }
+    if (flight.l2Ticket !== 0) {
+      this.#tickets.cancel(flight.l2Ticket)
+      flight.l2Ticket = 0
+    }
     if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key)
     if (flight.revalidation) this.#cache.endRevalidate(flight.key)
   }
@@ -936,7 +985,7 @@ export class Supervisor {
   #rescue(m: SupervisorMsg, err: unknown): void {
     this.#log.error({ err, kind: m.kind }, 'supervisor message handler failed; answering the requests it touched from the baseline')
     const waiter = m.kind === 'submit' || m.kind === 'waiter-due' || m.kind === 'abort' ? m.waiter : null
-    const flight = this.#active ?? (m.kind === 'queue-due' ? m.flight : (waiter?.flight ?? null))
+    const flight = this.#active ?? (m.kind === 'queue-due' || m.kind === 'l2-overdue' ? m.flight : (waiter?.flight ?? null))
     try {
       if (flight !== null && flight.state !== 'done') this.#abandon(flight)
       if (waiter !== null && waiter.state === 'waiting') this.#emergency(waiter, flight)
@@ -1069,6 +1118,15 @@ function isNeutral(reason: UpstreamFailureReason): boolean {
 /** The baseline band a flight already computed, or null. */
 function keptBand(flight: Flight): BandResult | null {
   return flight.band === null ? null : { ok: true, values: flight.band, warnings: flight.bandWarnings }
+}
+
+/** setImmediate's callbacks: no closure per flight. */
+function armL2(sup: Supervisor): void {
+  sup.armL2()
+}
+
+function postDue(sup: Supervisor, flight: Flight): void {
+  sup.l2Overdue(flight)
 }
 
 function round3(ms: number): number {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startSimulator, type Simulator } from '../../../src/sim/index.js'
 import { call, startTestDaemon, type TestDaemon } from '../../helpers/daemon.js'
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js'
+import { l2Count, until, untilUp } from '../../helpers/l2.js'
 import { probabilities } from '../../helpers/request-bodies.js'
 
 const PREFIX = 'shared-test:'
@@ -85,21 +86,3 @@ describe('the shared L2 cache', () => {
     return out
   }
 })
-
-export async function untilUp(d: TestDaemon): Promise<void> {
-  await until(async () => /^tsfm_cache_l2_up 1$/m.test((await call(d.url, '/metrics')).text))
-}
-
-export async function l2Count(d: TestDaemon, result: string): Promise<number> {
-  const text = (await call(d.url, '/metrics')).text
-  const m = new RegExp(`tsfm_cache_l2_total\\{result="${result}"\\} (\\d+)`).exec(text)
-  return m === null ? 0 : Number(m[1])
-}
-
-export async function until(test: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((ok) => setTimeout(ok, 10))
-  }
-}
