@@ -3,7 +3,7 @@
  * I/O actor) for a 288-point body, in three situations, side by side:
  *
  *   L1 hit     the answer is in this runner's own cache
- *   L2 hit     not in L1 (a one-entry L1 that two markets take turns in), in Redis: one EVAL
+ *   L2 hit     not in L1 (a one-entry L1 that 512 markets take turns in), in Redis: one EVAL
  *              round trip to a redis-server on 127.0.0.1, the entry decoded, kept in L1, served
  *   miss       a market never seen: L2 lookup (a miss that takes the lease), the upstream (the
  *              simulator in-process, no added latency), post-processing, L1 + L2 write
@@ -68,17 +68,18 @@ async function main(): Promise<void> {
   const common = { adapter: { base_url: sim.url, health_interval_s: 0, warmup: { enabled: false } }, perf: { math_threads: 1 } }
   const logger = silentLogger()
   const l1Runner = await createRunner({ config: { tsfm: { ...common, cache: { l2 } } }, logger, defaultMetrics: false })
-  // One entry: two markets asked in turn always miss L1 and hit L2.
+  // One entry: 512 markets asked in turn always miss L1 and hit L2 (more markets than requests in
+  // flight, so concurrent requests are not folded into one by single-flight).
   const l2Runner = await createRunner({ config: { tsfm: { ...common, cache: { max_entries: 1, l2 } } }, logger, defaultMetrics: false })
   await new Promise((ok) => setTimeout(ok, 500)) // both L2 clients connected and up
   const hitBody = body('bench-l1')
-  const pair = [body('bench-l2-a'), body('bench-l2-b')]
+  const ring = Array.from({ length: 512 }, (_, i) => body(`bench-l2-${i}`))
   await l1Runner.forecast(hitBody)
-  for (const b of pair) await l1Runner.forecast(b) // stored in L2 by the other runner
+  for (const b of ring) await l1Runner.forecast(b) // stored in L2 by the other runner
   let fresh = 0
   const cases: Record<string, (i: number) => Promise<unknown>> = {
     'L1 hit': () => l1Runner.forecast(hitBody),
-    'L2 hit': (i) => l2Runner.forecast(pair[i & 1]),
+    'L2 hit': (i) => l2Runner.forecast(ring[i & 511]),
     miss: () => l1Runner.forecast(body(`bench-miss-${fresh++}`)),
   }
   const results: Record<string, unknown> = {}
@@ -92,7 +93,10 @@ async function main(): Promise<void> {
   console.log(l2Hits.split('\n').filter((l) => !l.startsWith('#')).join('\n'))
   group('embedded runner.forecast, 288 points', () => {
     summary(() => {
-      for (const [name, fn] of Object.entries(cases)) bench(name, () => fn(fresh))
+      for (const [name, fn] of Object.entries(cases)) {
+        let i = 0
+        bench(name, () => fn(i++))
+      }
     })
   })
   await run()
