@@ -97,10 +97,11 @@ export class RedisL2 implements L2Port {
 
   lookup(ticket: number, key: string, marketId: string): void {
     const prefix = this.#cfg.key_prefix
+    const sent = this.#clock.now()
     this.#cmd
       .eval(LOOKUP_SCRIPT, { keys: [valueKey(prefix, key), leaseKey(prefix, key)], arguments: [this.#id, String(this.#cfg.lease_ms)] })
       .then(
-        (reply) => this.#sink(ticket, this.#lookupResult(reply, key, marketId)),
+        (reply) => this.#sink(ticket, this.#lookupResult(reply, key, marketId, sent)),
         (e: unknown) => this.#failed(ticket, e),
       )
   }
@@ -160,8 +161,10 @@ export class RedisL2 implements L2Port {
     }
   }
 
-  #lookupResult(reply: unknown, key: string, marketId: string): L2Result {
-    this.#health.ok()
+  #lookupResult(reply: unknown, key: string, marketId: string, sent: number): L2Result {
+    // Only a timely reply says Redis is well: the late replies a stall leaves behind would
+    // otherwise bring L2 back up the moment it went down, and flap.
+    if (this.#clock.now() - sent <= this.#cfg.command_timeout_ms) this.#health.ok()
     if (!Array.isArray(reply)) return ERROR
     const code = reply[0] as number
     if (code === LOOKUP_FOUND) {
