@@ -130,7 +130,9 @@ export class RedisL2 implements L2Port {
   }
 
   store(key: string, value: ForecastResponse, storedAt: number): void {
-    if (!this.up) return
+    // Written even while L2 is judged down (slow, not gone): daemons waiting for this key's
+    // lease hear of the answer when Redis catches up, rather than waiting out their bound.
+    if (!this.#cmd.isReady) return
     const entry = encodeEntry(value, storedAt)
     const prefix = this.#cfg.key_prefix
     // Two commands written together (node-redis pipelines commands of one tick): the answer is
