@@ -4,6 +4,7 @@ import type { ConfigInput, TsfmConfig } from './config/types.js'
 import { MathPool } from './compute/math-pool.js'
 import { PoolMathPort, toBand } from './compute/math-port.js'
 import { TsfmError } from './errors.js'
+import { RedisL2 } from './cache/l2/redis-l2.js'
 import { laneSettings, type UpstreamHealth } from './io/types.js'
 import { UpstreamActor } from './io/host/io-host.js'
 import { silentLogger, type Logger } from './log.js'
@@ -81,13 +82,25 @@ export class Runner {
   readonly #upstream: UpstreamActor
   readonly #conformal: ConformalStore
   readonly #calibration: Calibration
+  readonly #l2: RedisL2 | null
   readonly #defaults: RequestDefaults
   #closing: Promise<void> | null = null
   readonly #cycles = new Set<Cycle>()
   #draining = false
 
-  private constructor(config: TsfmConfig, clock: Clock, metrics: Metrics, sup: Supervisor, pool: MathPool, upstream: UpstreamActor, conformal: ConformalStore, calibration: Calibration) {
+  private constructor(
+    config: TsfmConfig,
+    clock: Clock,
+    metrics: Metrics,
+    sup: Supervisor,
+    pool: MathPool,
+    upstream: UpstreamActor,
+    conformal: ConformalStore,
+    calibration: Calibration,
+    l2: RedisL2 | null,
+  ) {
     this.config = config
+    this.#l2 = l2
     this.#conformal = conformal
     this.#calibration = calibration
     this.#clock = clock
@@ -147,6 +160,18 @@ export class Runner {
       await calibration.close()
       throw e
     }
+    // The shared cache connects in the background: a runner starts whether Redis is up or not.
+    const l2 =
+      config.cache.l2.url === null
+        ? null
+        : RedisL2.start({
+            config: config.cache.l2,
+            keepMs: (config.cache.ttl_s + config.cache.stale_while_revalidate_s) * 1000,
+            clock,
+            logger: log,
+            sink: (ticket, result) => sup?.onL2(ticket, result),
+            onUp: (up) => metrics.cacheL2Up.set(up ? 1 : 0),
+          })
     sup = new Supervisor({
       config,
       clock,
@@ -156,10 +181,11 @@ export class Runner {
       upstream,
       conformal: calibration,
       ...(opts.random === undefined ? {} : { random: opts.random }),
+      ...(l2 === null ? {} : { l2 }),
     })
     if (earlyHealth !== null) sup.onHealth(earlyHealth)
     if (opts.checkModels ?? true) void checkModels(config.adapter, () => upstream.installedModels(), log)
-    return new Runner(config, clock, metrics, sup, pool, upstream, conformal, calibration)
+    return new Runner(config, clock, metrics, sup, pool, upstream, conformal, calibration, l2)
   }
 
   /** Validate and forecast one request (the same validation as `POST /tsfm/forecast`). */
@@ -301,6 +327,7 @@ export class Runner {
       // After the last answer (or a failed drain): what was learned is written once more, and
       // the file no longer watched.
       await this.#calibration.close()
+      await this.#l2?.close()
       await this.#upstream.close()
       await this.#pool.close()
     }

@@ -70,7 +70,7 @@ export class ForecastCache<V> {
   #evictions = 0
   #staleIfErrorHits = 0
 
-  constructor(config: CacheConfig, clock: Clock) {
+  constructor(config: Omit<CacheConfig, 'l2'>, clock: Clock) {
     if (!Number.isInteger(config.max_entries) || config.max_entries < 1) {
       throw new RangeError(`cache max_entries must be a positive integer, got ${String(config.max_entries)}`)
     }
@@ -128,7 +128,14 @@ export class ForecastCache<V> {
 
   /** Store (or replace) `key`, stamped now; ends any revalidation of it. */
   set(key: string, value: V): void {
-    const now = this.#clock.now()
+    this.setAt(key, value, this.#clock.now())
+  }
+
+  /**
+   * Store `key` stamped when it was computed (an answer another daemon stored in L2 keeps its
+   * age: it is no fresher here than there).
+   */
+  setAt(key: string, value: V, now: number): void {
     const entry = this.#lru.peek(key)
     if (entry !== undefined) {
       entry.value = value

@@ -36,7 +36,18 @@ export const DEFAULTS: TsfmConfig = {
     // On by default (blueprint P2-3): a model tollama unloaded is loaded before traffic needs it.
     warmup: { enabled: true, models: [], interval_s: 600 },
   },
-  cache: { ttl_s: 60, max_entries: 50_000, stale_while_revalidate_s: 20, stale_if_error_s: 120 },
+  cache: {
+    ttl_s: 60,
+    max_entries: 50_000,
+    stale_while_revalidate_s: 20,
+    stale_if_error_s: 120,
+    // Off: the embedded single-node runner needs no Redis. 5 ms is 50–80 times what an L2 hit
+    // costs over an L1 hit embedded (p50 62–104 µs vs 17–18 µs, redis-server on 127.0.0.1,
+    // perf/cache/l2.bench.ts) and 0.3 % of the 1 600 ms budget.
+    // The lease covers a typical upstream call (tens of ms) many times over and stays under the
+    // budget, so a daemon that dies holding it delays the others by less than one deadline.
+    l2: { url: null, key_prefix: 'tsfm:', command_timeout_ms: 5, lease_ms: 1000 },
+  },
   circuit_breaker: {
     failures_to_open: 5,
     failure_rate_to_open: 0.5,

@@ -179,6 +179,24 @@ function isHttpUrl(value: unknown): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
 }
 
+/** A `redis://` or `rediss://` URL, or null for no L2 (`null`/`none`/empty in the environment). */
+export function redisUrl(): Rule {
+  return simple('null or a redis URL like "redis://127.0.0.1:6379"', (v) => v === null || isRedisUrl(v), (text) =>
+    text === '' || text.toLowerCase() === 'null' || text.toLowerCase() === 'none' ? null : text,
+  )
+}
+
+function isRedisUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return false
+  }
+  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+}
+
 export const QUANTILES_MAX = 20
 
 /** 1..20 numbers in (0, 1), ascending, no duplicates (the request's own limits, SPEC §2.1). */
@@ -307,7 +325,13 @@ export const SCHEMA: Schema<TsfmConfig> = {
     health_interval_s: nonNegative(),
     warmup: { enabled: bool(), models: stringList(), interval_s: positive() },
   },
-  cache: { ttl_s: positive(), max_entries: positiveInt(), stale_while_revalidate_s: nonNegative(), stale_if_error_s: nonNegative() },
+  cache: {
+    ttl_s: positive(),
+    max_entries: positiveInt(),
+    stale_while_revalidate_s: nonNegative(),
+    stale_if_error_s: nonNegative(),
+    l2: { url: redisUrl(), key_prefix: anyString(), command_timeout_ms: num({ min: 0, max: 1000, minExclusive: true }), lease_ms: num({ min: 1, max: 60_000, integer: true }) },
+  },
   circuit_breaker: {
     failures_to_open: positiveInt(),
     failure_rate_to_open: rate(),

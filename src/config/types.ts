@@ -75,6 +75,23 @@ export interface CacheConfig {
   readonly max_entries: number
   readonly stale_while_revalidate_s: number
   readonly stale_if_error_s: number
+  /** The shared second-level cache in Redis (off while `url` is null). */
+  readonly l2: CacheL2Config
+}
+
+/**
+ * L2: answers shared by every daemon through Redis, behind each daemon's own L1, and the lease
+ * that lets one daemon of the cluster compute a key the others wait for (src/cache/l2/).
+ */
+export interface CacheL2Config {
+  /** `redis://host:port[/db]`; null = no L2 (the single-node default). */
+  readonly url: string | null
+  /** Prepended to every Redis key and to the publication channel (several clusters, one Redis). */
+  readonly key_prefix: string
+  /** An L2 lookup gives up after this long and the request goes on as without L2. */
+  readonly command_timeout_ms: number
+  /** How long a daemon computing a key holds it for the cluster (and others wait at most). */
+  readonly lease_ms: number
 }
 
 export interface CircuitBreakerConfig {

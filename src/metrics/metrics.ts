@@ -21,6 +21,17 @@ export const CYCLE_BUCKETS_S = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 
 export type Runtime = 'tollama' | 'baseline'
 export type CacheResult = 'hit' | 'stale' | 'miss'
+
+/**
+ * What an L1 miss found in the shared L2 cache (src/cache/l2/): `hit`/`stale` an answer stored by
+ * some daemon, `miss` nothing (this daemon computes it), `invalid` something unreadable (this
+ * daemon computes and overwrites it), `wait` another daemon computes it, `shared` its published
+ * answer came, `wait_timeout` it did not come in time or `gave_up` its daemon stored none (this
+ * daemon computes it), `timeout` no reply within `command_timeout_ms`, `error` Redis failed the
+ * command, `skipped` L2 is down and was not asked.
+ */
+export const L2_RESULTS = ['hit', 'stale', 'miss', 'invalid', 'wait', 'shared', 'wait_timeout', 'gave_up', 'timeout', 'error', 'skipped'] as const
+export type L2ResultLabel = (typeof L2_RESULTS)[number]
 export const MODE_VALUE = { normal: 0, degraded: 1, 'baseline-only': 2 } as const
 export const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const
 
@@ -55,6 +66,9 @@ export class Metrics {
   readonly #fallback: Counter<'reason'>
   readonly #fallbackChildren = new Map<string, Child<Counter<'reason'>>>()
   readonly cacheRequests: Record<CacheResult, Child<Counter<'result'>>>
+  readonly cacheL2: Record<L2ResultLabel, Child<Counter<'result'>>>
+  /** 1 while L2 (Redis) answers in time, 0 while the runner goes on without it. */
+  readonly cacheL2Up: Gauge
   readonly #degradationMode: Gauge<'lane'>
   readonly #modeChildren = new Map<string, Child<Gauge<'lane'>>>()
   readonly #breakerState: Gauge<'lane'>
@@ -133,6 +147,15 @@ export class Metrics {
     })
     this.cacheRequests = { hit: cache.labels('hit'), stale: cache.labels('stale'), miss: cache.labels('miss') }
     for (const c of Object.values(this.cacheRequests)) c.inc(0)
+    const l2 = new Counter({
+      name: 'tsfm_cache_l2_total',
+      help: 'Shared (L2, Redis) cache lookups after an L1 miss, by result.',
+      labelNames: ['result'] as const,
+      registers,
+    })
+    this.cacheL2 = Object.fromEntries(L2_RESULTS.map((r) => [r, l2.labels(r)])) as Record<L2ResultLabel, Child<Counter<'result'>>>
+    this.cacheL2Up = new Gauge({ name: 'tsfm_cache_l2_up', help: '1 while the shared L2 cache (Redis) answers in time; 0 while it is down or not configured.', registers })
+    for (const c of Object.values(this.cacheL2)) c.inc(0)
     this.#degradationMode = new Gauge({
       name: 'tsfm_degradation_mode',
       help: 'Degradation mode per upstream lane (model): 0 normal, 1 degraded, 2 baseline-only.',

@@ -41,8 +41,7 @@ export class Waiter implements Timed {
 
 const DEFAULT_ROUTE: RouteChoice = Object.freeze({ selected: 'tsfm', reason: 'default', segment: null })
 
-export type FlightState = 'new' | 'queued' | 'upstream' | 'math' | 'fallback' | 'done'
-
+export type FlightState = 'new' | 'l2' | 'l2-wait' | 'queued' | 'upstream' | 'math' | 'fallback' | 'done'
 
 /**
  * The work for one distinct request (one cache key): gates, one queue slot in its market's
@@ -51,6 +50,10 @@ export type FlightState = 'new' | 'queued' | 'upstream' | 'math' | 'fallback' | 
  *
  * new ─▶ queued ─▶ upstream ─▶ math ─▶ done        (fallback: computing the baseline band;
  *  └──────┴──────────┴──────────┴──▶ fallback ─▶ done   any state can end in done)
+ *
+ * With L2 (cache.l2.url) a new flight first asks the shared cache (`l2`, bounded by
+ * `command_timeout_ms`), and may wait for another daemon's answer (`l2-wait`, bounded by the
+ * lease and its deadline) before it is started as above. The flight's timer bounds both.
  */
 export class Flight implements Timed {
   dueAt = 0
@@ -81,6 +84,14 @@ export class Flight implements Timed {
   /** A pending flight-wide fallback: reason + whether the answer may be cached. */
   fallbackReason: FallbackReason | null = null
   fallbackCacheable = false
+  /** This daemon holds the key's L2 lease: the cluster waits for this flight's answer. */
+  l2Leader = false
+  /** Its L2 bound passed and it waits one event-loop turn for a reply already read (supervisor). */
+  l2Overdue = false
+  /** A lookup that ran past its bound and whose reply is still awaited (it may carry the lease). */
+  l2Ticket = 0
+  /** Its answer was written to L2 (the lease needs no release). */
+  l2Stored = false
 
   constructor(
     readonly key: string,

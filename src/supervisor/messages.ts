@@ -1,3 +1,4 @@
+import type { L2Result } from '../cache/l2/port.js'
 import type { UpstreamHealth, UpstreamOutcome } from '../io/types.js'
 import type { ForecastRequest } from '../request/types.js'
 import type { Flight, Waiter } from './flight.js'
@@ -8,7 +9,7 @@ import type { BandResult } from './ports.js'
  * one at a time in its mailbox (supervisor.ts). Results of the threads around it carry the ticket
  * they were issued with; timers carry what they were set for.
  */
-export type SupervisorMsg = SubmitMsg | OutcomeMsg | BandMsg | WaiterDueMsg | QueueDueMsg | AbortMsg | HealthMsg | TickMsg
+export type SupervisorMsg = SubmitMsg | OutcomeMsg | BandMsg | L2Msg | L2OverdueMsg | WaiterDueMsg | QueueDueMsg | AbortMsg | HealthMsg | TickMsg
 
 /** A validated request and the waiter that will carry its answer. */
 export interface SubmitMsg {
@@ -28,6 +29,19 @@ export interface BandMsg {
   readonly kind: 'band'
   readonly ticket: number
   readonly band: BandResult
+}
+
+/** The shared cache's answer to a lookup or a wait (src/cache/l2/port.ts). */
+export interface L2Msg {
+  readonly kind: 'l2'
+  readonly ticket: number
+  readonly result: L2Result
+}
+
+/** A flight's L2 bound passed one event-loop turn ago (supervisor.ts #onQueueDue). */
+export interface L2OverdueMsg {
+  readonly kind: 'l2-overdue'
+  readonly flight: Flight
 }
 
 /** A waiter's deadline passed. */

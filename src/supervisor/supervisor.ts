@@ -2,6 +2,8 @@ import { Mailbox } from '../actor/mailbox.js'
 import { Tickets } from '../actor/tickets.js'
 import { ForecastCache } from '../cache/forecast-cache.js'
 import { cacheKey } from '../cache/key.js'
+import type { L2Entry } from '../cache/l2/codec.js'
+import type { L2Port, L2Result } from '../cache/l2/port.js'
 import type { Clock } from '../clock/clock.js'
 import type { TsfmConfig } from '../config/types.js'
 import { TsfmError } from '../errors.js'
@@ -43,6 +45,8 @@ export interface SupervisorDeps {
   readonly random?: () => number
   /** The conformal state answers are adjusted with (the runner's store); none = no adjustment. */
   readonly conformal?: ConformalChooser
+  /** The shared cache behind L1 (cache.l2.url); none = single node. Results come back through `onL2`. */
+  readonly l2?: L2Port
 }
 
 /** Chooses the conformal adjustment of one answer (src/conformal/store.ts). */
@@ -122,6 +126,13 @@ export class Supervisor {
   readonly #upstream: UpstreamPort
   readonly #conformal: ConformalChooser
   readonly #trouble: UpstreamTroubleLog
+  readonly #l2: L2Port | null
+  readonly #l2TimeoutMs: number
+  readonly #leaseMs: number
+  readonly #ttlMs: number
+  readonly #staleMs: number
+  /** Flights whose L2 lookup was issued this turn; their bound starts next turn (armL2). */
+  readonly #l2Unarmed: Flight[] = []
   readonly #inbox: Mailbox<SupervisorMsg>
   readonly #cache: ForecastCache<ForecastResponse>
   readonly #flights = new Map<string, Flight>()
@@ -161,6 +172,11 @@ export class Supervisor {
     this.#math = deps.math
     this.#upstream = deps.upstream
     this.#conformal = deps.conformal ?? NO_CONFORMAL
+    this.#l2 = deps.l2 ?? null
+    this.#l2TimeoutMs = config.cache.l2.command_timeout_ms
+    this.#leaseMs = config.cache.l2.lease_ms
+    this.#ttlMs = config.cache.ttl_s * 1000
+    this.#staleMs = this.#ttlMs + config.cache.stale_while_revalidate_s * 1000
     this.#inbox = Mailbox.unbounded<SupervisorMsg>((m) => this.#handle(m))
     this.#cache = new ForecastCache<ForecastResponse>(config.cache, clock)
     // No global limit here: how much goes upstream at once is each lane's adaptive limit, in the
@@ -240,6 +256,11 @@ export class Supervisor {
   /** Sink for the math pool's results. */
   onMath(ticket: number, band: BandResult): void {
     this.#post({ kind: 'band', ticket, band })
+  }
+
+  /** Sink for the shared cache's results (src/cache/l2/port.ts). */
+  onL2(ticket: number, result: L2Result): void {
+    this.#post({ kind: 'l2', ticket, result })
   }
 
   /** The I/O actor's health probe result (drives degraded → normal recovery). */
@@ -360,6 +381,10 @@ export class Supervisor {
           return this.#onOutcome(m.outcome)
         case 'band':
           return this.#onBand(m.ticket, m.band)
+        case 'l2':
+          return this.#onL2(m.ticket, m.result)
+        case 'l2-overdue':
+          return this.#onL2Overdue(m.flight)
         case 'waiter-due':
           return this.#onWaiterDue(m.waiter)
         case 'queue-due':
@@ -403,7 +428,7 @@ export class Supervisor {
     this.#flights.set(key, flight)
     this.#active = flight
     this.#join(flight, waiter)
-    this.#start(flight)
+    this.#lookUp(flight)
   }
 
   #join(flight: Flight, waiter: Waiter): void {
@@ -420,7 +445,168 @@ export class Supervisor {
     flight.enqueuedAt = now
     this.#flights.set(key, flight)
     this.#active = flight
+    this.#lookUp(flight)
+  }
+
+  // ---- the shared cache (L2) --------------------------------------------------------------
+
+  /**
+   * An L1 miss asks L2 before anything else, bounded by `command_timeout_ms` (and the deadline):
+   * the answer comes back as a message, and when it is late the flight is started as without L2
+   * (`#onQueueDue`). While L2 is down it is not asked at all: no request pays the timeout.
+   */
+  #lookUp(flight: Flight): void {
+    const l2 = this.#l2
+    if (l2 === null) return this.#start(flight)
+    if (!l2.up) {
+      this.#metrics.cacheL2.skipped.inc()
+      return this.#start(flight)
+    }
+    flight.state = 'l2'
+    flight.ticket = this.#tickets.issue(flight)
+    l2.lookup(flight.ticket, flight.key, flight.req.market_id)
+    // The bound starts when the command is on the wire: node-redis writes what was issued in a
+    // turn from a setImmediate queued before ours. A burst of requests parsed in one turn would
+    // otherwise spend its own parsing time from Redis's few milliseconds.
+    this.#l2Unarmed.push(flight)
+    if (this.#l2Unarmed.length === 1) setImmediate(armL2, this)
+  }
+
+  /** Start the L2 bound of the lookups issued in the last turn (see #lookUp). */
+  armL2(): void {
+    const until = this.#clock.now() + this.#l2TimeoutMs
+    const flights = this.#l2Unarmed
+    for (let i = 0; i < flights.length; i++) {
+      const f = flights[i] as Flight
+      if (f.state === 'l2') this.#queueTimers.schedule(f, Math.min(until, f.deadline))
+    }
+    flights.length = 0
+  }
+
+  #onL2(ticket: number, result: L2Result): void {
+    const owner = this.#tickets.take(ticket)
+    if (owner === undefined || owner instanceof Probe) {
+      // The flight is over. A lease taken for it is given back at once so the other daemons do
+      // not wait for an answer this one will not store.
+      if (result.kind === 'miss' && result.leader) this.#l2?.abandon(result.key)
+      return
+    }
+    if (owner.l2Ticket === ticket) owner.l2Ticket = 0
+    if (owner.state !== 'l2' && owner.state !== 'l2-wait') {
+      // Late: the flight went on without L2 and is computing. If the lookup took the lease, the
+      // flight holds it: its answer is what the other daemons wait for (giving the lease back
+      // would send them all upstream for the same key).
+      if (result.kind === 'miss' && result.leader) owner.l2Leader = true
+      return
+    }
+    const flight = owner
+    this.#active = flight
+    flight.ticket = 0
+    flight.l2Overdue = false
+    this.#queueTimers.cancel(flight)
+    const m = this.#metrics.cacheL2
+    switch (result.kind) {
+      case 'hit':
+        return this.#fromL2(flight, result.entry, false)
+      case 'published':
+        if (result.entry === null) {
+          m.gave_up.inc()
+          return this.#start(flight)
+        }
+        return this.#fromL2(flight, result.entry, true)
+      case 'miss':
+        if (result.invalid) m.invalid.inc()
+        else m.miss.inc()
+        flight.l2Leader = result.leader
+        return this.#start(flight)
+      case 'leased':
+        return this.#awaitPeer(flight)
+      case 'error':
+        m.error.inc()
+        return this.#start(flight)
+    }
+  }
+
+  /**
+   * Another daemon holds the key's lease: wait for its publication, at most the lease and only
+   * while what is left of the deadline still covers a typical upstream call of our own (the
+   * rule `#queueDue` uses), so a waiter that gives up still gets an upstream answer.
+   */
+  #awaitPeer(flight: Flight): void {
+    const now = this.#clock.now()
+    const until = Math.min(now + this.#leaseMs, flight.deadline - this.#config.adapter.postprocess_budget_ms - this.#upstreamEwma)
+    if (until <= now) {
+      this.#metrics.cacheL2.wait_timeout.inc()
+      return this.#start(flight)
+    }
+    this.#metrics.cacheL2.wait.inc()
+    flight.state = 'l2-wait'
+    flight.ticket = this.#tickets.issue(flight)
+    this.#queueTimers.schedule(flight, until)
+    ;(this.#l2 as L2Port).wait(flight.ticket, flight.key, flight.req.market_id)
+  }
+
+  /** The flight's L2 bound passed one turn ago (see #onQueueDue). */
+  l2Overdue(flight: Flight): void {
+    this.#post({ kind: 'l2-overdue', flight })
+  }
+
+  /** The L2 lookup or wait ran out of time (and no reply came in the turn after): go on as without L2. */
+  #onL2Overdue(flight: Flight): void {
+    if (!flight.l2Overdue || (flight.state !== 'l2' && flight.state !== 'l2-wait')) return
+    this.#active = flight
+    const l2 = this.#l2 as L2Port
+    if (flight.state === 'l2') {
+      this.#metrics.cacheL2.timeout.inc()
+      l2.timedOut()
+      // Its reply is still awaited (until the flight ends): it may say this daemon took the lease.
+      flight.l2Ticket = flight.ticket
+    } else {
+      this.#metrics.cacheL2.wait_timeout.inc()
+      l2.unwait(flight.ticket, flight.key)
+      this.#tickets.cancel(flight.ticket)
+    }
+    flight.ticket = 0
+    flight.l2Overdue = false
     this.#start(flight)
+  }
+
+  /**
+   * An answer some daemon stored: kept in L1 with its own age and served like an L1 hit. Past its
+   * TTL but within stale-while-revalidate it is served stale and this flight goes on as the
+   * refresh; older (clocks apart), it is not served and the flight computes.
+   */
+  #fromL2(flight: Flight, entry: L2Entry, shared: boolean): void {
+    const age = this.#clock.now() - entry.storedAt
+    if (age > this.#staleMs) {
+      this.#metrics.cacheL2.miss.inc()
+      return this.#start(flight)
+    }
+    const stale = age > this.#ttlMs
+    const m = this.#metrics.cacheL2
+    if (shared) m.shared.inc()
+    else if (stale) m.stale.inc()
+    else m.hit.inc()
+    this.#cache.setAt(flight.key, entry.value, entry.storedAt)
+    const waiters = flight.waiters
+    for (let i = 0; i < waiters.length; i++) {
+      const w = waiters[i] as Waiter
+      if (w.state !== 'waiting') continue
+      this.#deliver(w, reanswer(entry.value, { cacheHit: true, cacheStale: stale }, this.#answerState(flight.req), this.#timings(w, 0, 0)), flight.req)
+    }
+    if (!stale) return this.#finish(flight)
+    // Every waiter is answered; the flight goes on for nobody, as a stale-while-revalidate refresh.
+    waiters.length = 0
+    this.#start(flight)
+  }
+
+  /** A cacheable answer: L1, and L2 for the other daemons (which may be waiting for it). */
+  #keep(flight: Flight, answer: ForecastResponse): void {
+    const now = this.#clock.now()
+    this.#cache.setAt(flight.key, answer, now)
+    if (this.#l2 === null) return
+    this.#l2.store(flight.key, answer, now)
+    flight.l2Stored = true
   }
 
   #start(flight: Flight): void {
@@ -494,6 +680,17 @@ export class Supervisor {
    * machine (SPEC §5): waiting for a slot says how much traffic there is, not how the upstream is.
    */
   #onQueueDue(flight: Flight): void {
+    if (flight.state === 'l2' || flight.state === 'l2-wait') {
+      this.#active = flight
+      // Timers run before socket reads in an event-loop turn: after a burst of work on this
+      // thread the reply may already be waiting to be read. One more turn (setImmediate runs
+      // after the reads) lets it in, so a timeout means Redis was late, not this thread. Without
+      // this, 600 requests arriving at once at 3 daemons timed out 113–151 lookups per daemon
+      // and computed 600 series instead of 200 (test/integration/l2/cluster.test.ts).
+      flight.l2Overdue = true
+      setImmediate(postDue, this, flight)
+      return
+    }
     if (flight.state !== 'queued') return
     this.#active = flight
     this.#markets.unqueue(flight)
@@ -589,7 +786,7 @@ export class Supervisor {
       { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 },
       inputLength(flight.req, this.#config),
     )
-    this.#cache.set(flight.key, answer)
+    this.#keep(flight, answer)
     this.#answerAll(flight, answer)
     this.#finish(flight)
   }
@@ -625,7 +822,7 @@ export class Supervisor {
   /** The flight-wide fallback's band is here: answer every waiter, keep it if cacheable. */
   #answerFallback(flight: Flight, band: BandResult): void {
     const answer = this.#baselineAnswer(flight, band, flight.fallbackReason as FallbackReason, { queue: flight.queueMs, upstream: flight.upstreamMs, total: 0 })
-    if (flight.fallbackCacheable && band.ok) this.#cache.set(flight.key, answer)
+    if (flight.fallbackCacheable && band.ok) this.#keep(flight, answer)
     this.#answerAll(flight, answer)
     this.#finish(flight)
   }
@@ -707,7 +904,12 @@ export class Supervisor {
     const i = flight.waiters.indexOf(waiter)
     if (i >= 0) flight.waiters.splice(i, 1)
     if (flight.waiters.length > 0 || flight.revalidation) return
-    if (flight.state === 'queued') {
+    if (flight.state === 'l2' || flight.state === 'l2-wait') {
+      // Nobody waits any more: no lookup result or peer answer is needed (a lease the lookup
+      // takes meanwhile is given back when its result comes, #onL2).
+      this.#queueTimers.cancel(flight)
+      this.#finish(flight)
+    } else if (flight.state === 'queued') {
       this.#queueTimers.cancel(flight)
       this.#markets.unqueue(flight)
       this.#finish(flight)
@@ -719,10 +921,17 @@ export class Supervisor {
 
   /** The flight is over: its result, if one is still coming, will be dropped as late. */
   #finish(flight: Flight): void {
+    if (flight.state === 'l2-wait') this.#l2?.unwait(flight.ticket, flight.key)
     flight.state = 'done'
+    // The cluster waits for a lease holder's answer: one that stores none says so at once.
+    if (flight.l2Leader && !flight.l2Stored) this.#l2?.abandon(flight.key)
     if (flight.ticket !== 0) {
       this.#tickets.cancel(flight.ticket)
       flight.ticket = 0
+    }
+    if (flight.l2Ticket !== 0) {
+      this.#tickets.cancel(flight.l2Ticket)
+      flight.l2Ticket = 0
     }
     if (this.#flights.get(flight.key) === flight) this.#flights.delete(flight.key)
     if (flight.revalidation) this.#cache.endRevalidate(flight.key)
@@ -783,7 +992,7 @@ export class Supervisor {
   #rescue(m: SupervisorMsg, err: unknown): void {
     this.#log.error({ err, kind: m.kind }, 'supervisor message handler failed; answering the requests it touched from the baseline')
     const waiter = m.kind === 'submit' || m.kind === 'waiter-due' || m.kind === 'abort' ? m.waiter : null
-    const flight = this.#active ?? (m.kind === 'queue-due' ? m.flight : (waiter?.flight ?? null))
+    const flight = this.#active ?? (m.kind === 'queue-due' || m.kind === 'l2-overdue' ? m.flight : (waiter?.flight ?? null))
     try {
       if (flight !== null && flight.state !== 'done') this.#abandon(flight)
       if (waiter !== null && waiter.state === 'waiting') this.#emergency(waiter, flight)
@@ -794,6 +1003,7 @@ export class Supervisor {
   }
 
   #abandon(flight: Flight): void {
+    if (flight.state === 'l2' || flight.state === 'l2-wait') this.#queueTimers.cancel(flight)
     if (flight.state === 'queued') {
       this.#queueTimers.cancel(flight)
       this.#markets.unqueue(flight)
@@ -917,6 +1127,15 @@ function isNeutral(reason: UpstreamFailureReason): boolean {
 /** The baseline band a flight already computed, or null. */
 function keptBand(flight: Flight): BandResult | null {
   return flight.band === null ? null : { ok: true, values: flight.band, warnings: flight.bandWarnings }
+}
+
+/** setImmediate's callbacks: no closure per flight. */
+function armL2(sup: Supervisor): void {
+  sup.armL2()
+}
+
+function postDue(sup: Supervisor, flight: Flight): void {
+  sup.l2Overdue(flight)
 }
 
 function round3(ms: number): number {

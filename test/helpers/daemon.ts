@@ -29,8 +29,11 @@ export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>
   return out
 }
 
-export async function startTestDaemon(opts: { sim?: SimOptions; config?: ConfigInput; defaultMetrics?: boolean } = {}): Promise<TestDaemon> {
-  const sim = await startSimulator({ port: 0, latencyFixedMs: 5, latencyPerSeriesMs: 0.1, ...opts.sim })
+export async function startTestDaemon(
+  opts: { sim?: SimOptions; config?: ConfigInput; defaultMetrics?: boolean; /** Share this simulator (not closed with the daemon). */ simulator?: Simulator } = {},
+): Promise<TestDaemon> {
+  const shared = opts.simulator
+  const sim = shared ?? (await startSimulator({ port: 0, latencyFixedMs: 5, latencyPerSeriesMs: 0.1, ...opts.sim }))
   const base: ConfigInput = {
     tsfm: {
       adapter: { base_url: sim.url, health_interval_s: 0, warmup: { enabled: false } },
@@ -56,7 +59,7 @@ export async function startTestDaemon(opts: { sim?: SimOptions; config?: ConfigI
       // fresh keep-alive connection that never sent a request would hold server.close() open).
       await server.lifecycle.close()
       await runner.close()
-      await sim.close()
+      if (shared === undefined) await sim.close()
     },
   }
 }

@@ -1,3 +1,4 @@
+import type { L2Port } from '../../src/cache/l2/port.js'
 import { ManualClock } from '../../src/clock/manual-clock.js'
 import { resolveConfig } from '../../src/config/index.js'
 import type { ConfigInput, TsfmConfig } from '../../src/config/types.js'
@@ -168,7 +169,7 @@ export interface Harness {
   request(body: Record<string, unknown>): ForecastRequest
 }
 
-export function harness(input?: ConfigInput): Harness {
+export function harness(input?: ConfigInput, opts: { l2?: L2Port } = {}): Harness {
   const config = resolveConfig(input).config
   const clock = new ManualClock(Date.UTC(2026, 1, 20))
   const metrics = new Metrics({ defaultMetrics: false })
@@ -176,7 +177,7 @@ export function harness(input?: ConfigInput): Harness {
   const get = (): Supervisor => sup as Supervisor
   const upstream = new FakeUpstream(get)
   const math = new InlineMath(get, config)
-  sup = new Supervisor({ config, clock, metrics, logger: silentLogger(), random: () => 0.5, math, upstream })
+  sup = new Supervisor({ config, clock, metrics, logger: silentLogger(), random: () => 0.5, math, upstream, ...(opts.l2 === undefined ? {} : { l2: opts.l2 }) })
   const defaults = defaultsFromConfig(config)
   return {
     clock,

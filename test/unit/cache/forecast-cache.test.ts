@@ -3,9 +3,9 @@ import { ForecastCache } from '../../../src/cache/forecast-cache.js'
 import { ManualClock } from '../../../src/clock/manual-clock.js'
 import type { CacheConfig } from '../../../src/config/types.js'
 
-const CONFIG: CacheConfig = { ttl_s: 60, max_entries: 3, stale_while_revalidate_s: 20, stale_if_error_s: 120 }
+const CONFIG: Omit<CacheConfig, 'l2'> = { ttl_s: 60, max_entries: 3, stale_while_revalidate_s: 20, stale_if_error_s: 120 }
 
-function setup(config: Partial<CacheConfig> = {}): { cache: ForecastCache<string>; clock: ManualClock } {
+function setup(config: Partial<Omit<CacheConfig, 'l2'>> = {}): { cache: ForecastCache<string>; clock: ManualClock } {
   const clock = new ManualClock()
   return { cache: new ForecastCache<string>({ ...CONFIG, ...config }, clock), clock }
 }

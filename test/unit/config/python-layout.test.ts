@@ -36,7 +36,7 @@ describe("the Python service's configs/tsfm_runtime.yaml", () => {
 
   it('keeps the keys both layouts share', () => {
     const c = loaded.config
-    expect(c.cache).toEqual({ ttl_s: 60, max_entries: 50_000, stale_while_revalidate_s: 20, stale_if_error_s: 120 })
+    expect(c.cache).toEqual({ ttl_s: 60, max_entries: 50_000, stale_while_revalidate_s: 20, stale_if_error_s: 120, l2: DEFAULTS.cache.l2 })
     expect(c.transform).toEqual({ space: 'logit', eps: 1e-6 })
     expect(c.interval_sanity).toEqual({ min_width: 0.02, max_width: 0.6 })
     expect(c.routing).toEqual({ default_route: 'tsfm', enabled_segments: [], baseline_segments: [] })

@@ -21,6 +21,9 @@ const CASES: readonly Case[] = [
   // SPEC §1's own example.
   { name: 'a cache TTL that is not a number', tsfm: { cache: { ttl_s: 'abc' } }, path: 'tsfm.cache.ttl_s', message: 'tsfm.cache.ttl_s must be a positive number, got "abc"' },
   { name: 'a zero cache TTL', tsfm: { cache: { ttl_s: 0 } }, path: 'tsfm.cache.ttl_s', message: 'tsfm.cache.ttl_s must be a positive number, got 0' },
+  { name: 'an L2 URL that is not redis://', tsfm: { cache: { l2: { url: 'http://127.0.0.1:6379' } } }, path: 'tsfm.cache.l2.url', message: 'tsfm.cache.l2.url must be null or a redis URL like "redis://127.0.0.1:6379", got "http://127.0.0.1:6379"' },
+  { name: 'a zero L2 command timeout', tsfm: { cache: { l2: { command_timeout_ms: 0 } } }, path: 'tsfm.cache.l2.command_timeout_ms', message: 'tsfm.cache.l2.command_timeout_ms must be a number in (0, 1000], got 0' },
+  { name: 'a fractional L2 lease', tsfm: { cache: { l2: { lease_ms: 2.5 } } }, path: 'tsfm.cache.l2.lease_ms', message: 'tsfm.cache.l2.lease_ms must be an integer in 1..60000, got 2.5' },
   { name: 'a numeric string (YAML types are kept)', tsfm: { cache: { max_entries: '100' } }, path: 'tsfm.cache.max_entries', message: 'tsfm.cache.max_entries must be a positive integer, got "100"' },
   { name: 'a fractional entry count', tsfm: { cache: { max_entries: 10.5 } }, path: 'tsfm.cache.max_entries', message: 'tsfm.cache.max_entries must be a positive integer, got 10.5' },
   { name: 'an empty (null) key', tsfm: { cache: { ttl_s: null } }, path: 'tsfm.cache.ttl_s', message: 'tsfm.cache.ttl_s must be a positive number, got null' },
