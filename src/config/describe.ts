@@ -18,7 +18,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'transform.eps': 'default logit clamp: p is clipped to [eps, 1 − eps]',
   'missing.max_gap_minutes': 'a larger gap in the series (declared or from `y_ts`) → baseline `max_gap_exceeded`',
   'missing.min_points_for_tsfm': 'fewer points → baseline `too_few_points`',
-  'adapter.base_url': 'the tollama daemon',
+  'adapter.base_url': 'the tollama daemon; a list (env: comma-separated) = several replicas, each × model its own lane with its own health and adaptive limit, batches routed to the replica predicted to finish first',
   'adapter.model': 'model used when a request names none',
   'adapter.api_token': 'bearer token sent to tollama (null = none)',
   'adapter.timeout_s': 'first-attempt timeout in normal mode',

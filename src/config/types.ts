@@ -42,8 +42,8 @@ export interface LaneConfig {
 }
 
 export interface AdapterConfig {
-  /** The tollama daemon (the Python service's key). */
-  readonly base_url: string
+  /** The tollama daemon (the Python service's key), or several replicas of it (`baseUrls`). */
+  readonly base_url: string | readonly string[]
   /** Model used when a request names none. */
   readonly model: string
   /** Bearer token sent upstream; null = none. */

@@ -1,6 +1,7 @@
 import { Pool, type Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../../clock/clock.js'
 import type { AdapterConfig } from '../../config/types.js'
+import { baseUrls } from '../../config/base-urls.js'
 import { classifyError, classifyStatus, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
 import { ERROR_BODY_LIMIT, failed, ForecastExchange, type ForecastResult } from './exchange.js'
 import { KeepAliveCap } from './keepalive.js'
@@ -118,8 +119,9 @@ export class TollamaClient {
   #closed = false
   readonly #trim = (): void => void this.#keepAlive.trim()
 
-  constructor(cfg: AdapterConfig, clock: Clock) {
-    const url = new URL(cfg.base_url)
+  /** `baseUrl`: which replica of `cfg.base_url` this client talks to (the first by default). */
+  constructor(cfg: AdapterConfig, clock: Clock, baseUrl: string = baseUrls(cfg)[0] as string) {
+    const url = new URL(baseUrl)
     this.#clock = clock
     // A base_url with a path (`http://h/tollama`) prefixes every route.
     this.#prefix = url.pathname.replace(/\/+$/, '')

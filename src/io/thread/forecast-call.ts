@@ -182,7 +182,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     } else {
       last = res.failure
       ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
-      observe(n, attempt, end - start, verdictOf(last))
+      observe(n, attempt, end - start, verdictOf(last), last.reason)
       const retry = retrying(ctx, live, res, n, batchId)
       if (retry.members.length === 0) return
       ctx.counters.retries++

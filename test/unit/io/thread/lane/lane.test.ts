@@ -8,6 +8,7 @@ import { makeJob } from '../../../../helpers/upstream-jobs.js'
 
 interface Sent {
   readonly group: PendingJob[]
+  readonly replica: number
   readonly observe: AttemptObserver
   readonly release: () => void
   readonly answer: () => void
@@ -29,7 +30,7 @@ function lane(over: Partial<LaneOptions> = {}) {
     limit: { initial: 1, min: 1, max: 1, tolerance: 1.5, queue: 0.5 },
     priorFixedMs: 25,
     priorPerSeriesMs: 1,
-    send: (group, observe, release) => new Promise<void>((answer) => sent.push({ group, observe, release, answer })),
+    send: (group, replica, observe, release) => new Promise<void>((answer) => sent.push({ group, replica, observe, release, answer })),
     shed: (p) => shed.push(p),
     ...over,
   })
