@@ -137,8 +137,8 @@ export class IoEngine {
     }
     this.#lanes = new Lanes(
       a.lane.max_lanes,
-      (name) =>
-        new Lane({
+      (name) => {
+        const lane: Lane = new Lane({
           name,
           clock: opts.clock,
           maxSeries: a.batch_max_series,
@@ -149,12 +149,14 @@ export class IoEngine {
           limit,
           priorFixedMs: a.lane.cost_fixed_ms,
           priorPerSeriesMs: a.lane.cost_per_series_ms,
-          send: (group, replica, observe, release) => this.#send(group, replica, observe, release),
+          send: (group, replica, observe, release) => this.#send(group, replica, observe, release, lane),
           shed: (p) => this.#shed(p),
           ...(several
             ? { replicas: labels.map((l) => `${name}@${l}`), failuresToDown: opts.failuresToDown ?? 5, probeMs: REPLICA_PROBE_MS, probe, random }
             : {}),
-        }),
+        })
+        return lane
+      },
     )
     this.#health = new HealthMonitor({
       clock: opts.clock,
@@ -258,7 +260,13 @@ export class IoEngine {
   async #refreshTags(again = true): Promise<void> {
     const lists = await Promise.all(this.#clients.map((c) => c.tags(this.#tagsTimeoutMs)))
     if (this.#closed) return
-    for (let i = 0; i < lists.length; i++) this.#installed[i] = lists[i] ?? null
+    // An empty list says nothing (null): a daemon with no model installed answers every model
+    // with a 404 wherever it is sent, and the simulator that accepts any name lists only the
+    // names it has served.
+    for (let i = 0; i < lists.length; i++) {
+      const names = lists[i] ?? null
+      this.#installed[i] = names === null || names.length === 0 ? null : names
+    }
     for (const lane of this.#lanes.values()) this.#serves(lane)
     if (!again) return
     if (this.#tagsTimer !== null) this.#clock.clearTimeout(this.#tagsTimer)
@@ -300,12 +308,18 @@ export class IoEngine {
     await Promise.all(this.#clients.map((c) => c.close()))
   }
 
-  #send(group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void): Promise<void> {
+  #send(group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void, lane: Lane): Promise<void> {
     for (const p of group) {
       this.#queued.delete(p.job.ticket)
       this.#inflight.add(p)
     }
-    return runForecastGroup(this.#ctxs[replica] as CallContext, group, observe, release)
+    const ctx = this.#ctxs[replica] as CallContext
+    if (this.#clients.length === 1) return runForecastGroup(ctx, group, observe, release)
+    const reroute = (): TollamaClient | null => {
+      const other = lane.alternativeTo(replica)
+      return other < 0 ? null : (this.#clients[other] as TollamaClient)
+    }
+    return runForecastGroup(ctx, group, observe, release, reroute)
   }
 
   /** A job its lane could not serve in time: answered at once, never sent. */

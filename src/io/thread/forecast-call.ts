@@ -111,17 +111,26 @@ function verdictOf(failure: Failure): AttemptVerdict {
 
 const noObserver: AttemptObserver = () => undefined
 const noRelease = (): void => undefined
+const noReroute = (): TollamaClient | null => null
 
 /**
  * Runs `group` to completion; never rejects (a bug fails the members not yet settled as
  * unavailable). `observe` hears of every HTTP attempt: its series, its number (1 = first),
  * duration and verdict; `release` is called when the group stops occupying the upstream before
- * it ends (it enters a retry backoff).
+ * it ends (it enters a retry backoff). `reroute` is asked before each retry: with several
+ * replicas, another replica's client when this one went down meanwhile (its members then retry
+ * there, inside their own deadlines, instead of on a replica known to refuse), else null.
  */
-export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[], observe: AttemptObserver = noObserver, release: () => void = noRelease): Promise<void> {
+export async function runForecastGroup(
+  ctx: CallContext,
+  group: readonly PendingJob[],
+  observe: AttemptObserver = noObserver,
+  release: () => void = noRelease,
+  reroute: () => TollamaClient | null = noReroute,
+): Promise<void> {
   const batchId = ++lastBatchId
   try {
-    await attemptAll(ctx, group, batchId, observe, release)
+    await attemptAll(ctx, group, batchId, observe, release, reroute)
   } catch {
     failEach(ctx, group, UNAVAILABLE, group.length, batchId)
   }
@@ -142,8 +151,9 @@ class Carried {
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver, release: () => void): Promise<void> {
+async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver, release: () => void, reroute: () => TollamaClient | null): Promise<void> {
   const head = group[0]!.job
+  let client = ctx.client
   const pp = ctx.retry.postprocess_budget_ms
   // Members with no attempt left fail now, without a place in the body.
   let live = keepFitting(ctx, group, ctx.clock.now(), DEADLINE, group.length, batchId)
@@ -157,12 +167,12 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     const n = live.length
     const start = ctx.clock.now()
     const timeout = attemptTimeout(live, start, pp)
-    const path = ctx.client.forecastPath
+    const path = client.forecastPath
     for (const p of live) p.attempts++
     attempt++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
-    const res = await ctx.client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon))
+    const res = await client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon))
     const end = ctx.clock.now()
 
     if (res.kind === 'ok') {
@@ -178,7 +188,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
       if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId)
       // The other route, right away, for the same members: a capability switch, not a retry.
       switched = true
-      ctx.client.switchRoute(path)
+      client.switchRoute(path)
     } else {
       last = res.failure
       ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
@@ -191,6 +201,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
       // meanwhile (a failing upstream otherwise stalls its whole lane for every backoff).
       release()
       await sleep(ctx.clock, retry.delayMs)
+      client = reroute() ?? client
       live = retry.members
     }
     // The backoff (or a slow switch) may have used up some members' budgets.

@@ -319,6 +319,29 @@ export class Lane {
     return best
   }
 
+  /**
+   * Where a batch that failed on replica `i` retries: if `i` is down now, the routable replica
+   * predicted to be free first (the retry goes outside its limit, as every retry does: its slot
+   * was released for the backoff); -1 = stay (one replica, `i` not down, or no other).
+   */
+  alternativeTo(i: number): number {
+    const from = this.#replicas[i]
+    if (from === undefined || from.health.state !== 'down') return -1
+    const mode = this.#routeMode()
+    const now = this.#clock.now()
+    let best = -1
+    let bestAt = Number.POSITIVE_INFINITY
+    for (const r of this.#replicas) {
+      if (r === from || !r.usable || !this.#routable(r, mode)) continue
+      const at = Math.max(now, r.busyUntil)
+      if (at < bestAt) {
+        bestAt = at
+        best = r.index
+      }
+    }
+    return best
+  }
+
   /** A health event of replica `r` (several replicas only: one replica's health is the main thread's breaker). */
   #health(r: Replica, e: ReplicaEvent): void {
     if (this.#replicas.length === 1) return

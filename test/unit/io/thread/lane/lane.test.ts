@@ -211,3 +211,35 @@ describe('a lane', () => {
     expect(t.lane.cost.costMs(2)).toBeCloseTo(90, 6)
   })
 })
+
+describe('a lane with two replicas', () => {
+  const two = { replicas: ['m@a', 'm@b'], limit: { initial: 2, min: 1, max: 2, tolerance: 1.5, queue: 0.5 }, random: () => 0.5 }
+
+  it('sends the next batch to the replica predicted to finish it first', () => {
+    const t = lane(two)
+    t.add(t.job())
+    t.add(t.job())
+    // the first replica is busy, the second idle: it takes the second batch at once
+    expect(t.sent.map((s) => s.replica)).toEqual([0, 1])
+  })
+
+  it('sends nothing more to a replica whose connection was refused, and moves its retry elsewhere', async () => {
+    const t = lane(two)
+    t.add(t.job())
+    t.add(t.job())
+    t.sent[1]!.observe(1, 1, 1, 'drop', 'upstream_unavailable')
+    expect(t.lane.replica(1).health.state).toBe('down')
+    expect(t.lane.alternativeTo(1)).toBe(0)
+    await t.answer(0)
+    t.add(t.job())
+    t.add(t.job())
+    expect(t.sent.slice(2).every((s) => s.replica === 0)).toBe(true)
+  })
+
+  it('labels each replica in its stats', () => {
+    const t = lane(two)
+    const out: ReturnType<typeof t.lane.snapshot>[] = []
+    t.lane.snapshots(out)
+    expect(out.map((s) => s.lane)).toEqual(['m@a', 'm@b'])
+  })
+})
