@@ -391,8 +391,19 @@ export class Lane {
     // to a lone request, while a held job only waits — longest when the callers do not come
     // back through this lane (cache hits: the mixed profile's p95 rose from 93 to 110 ms).
     if (this.#closing || this.#o.windowMs <= 0 || r.inflight.size > 0 || r.parallelism > 1) return false
-    const at = r.lastDoneAt + this.#o.windowMs
-    if (now >= at || this.#queue.size >= Math.min(r.lastDoneSeries, this.#o.maxSeries)) return false
+    let want = r.lastDoneSeries
+    let from = r.lastDoneAt
+    if (this.#replicas.length > 1) {
+      // Several replicas: the idle one waits for its share of the callers — everything the lane
+      // has out or queued, over the replicas that serve it — at most `windowMs` after its answer
+      // or the head job's arrival, whichever is later. Waiting only for its own last answer's
+      // callers, a replica that once sent a small batch kept sending small ones (measured, two
+      // replicas at 25 ms + 6 ms/series, 32 clients: mean batch 5.4 series, 1.32 × one replica).
+      want = Math.ceil((this.#seriesOut() + this.#queue.size) / this.#routableCount())
+      from = Math.max(from, (this.#queue.peek() as PendingJob).receivedAt)
+    }
+    const at = from + this.#o.windowMs
+    if (now >= at || this.#queue.size >= Math.min(want, this.#o.maxSeries)) return false
     this.#wakeAt_(at, now)
     return true
   }
@@ -414,6 +425,21 @@ export class Lane {
     if (now >= at) return false
     this.#wakeAt_(at, now)
     return true
+  }
+
+  /** Series in flight on every replica. */
+  #seriesOut(): number {
+    let n = 0
+    for (const r of this.#replicas) for (const f of r.inflight) n += f.series
+    return n
+  }
+
+  /** Replicas a batch may go to now (at least one). */
+  #routableCount(): number {
+    const mode = this.#routeMode()
+    let n = 0
+    for (const r of this.#replicas) if (this.#routable(r, mode)) n++
+    return Math.max(1, n)
   }
 
   /** Pump again at `at` (one timer for the hold and the just-in-time send). */
