@@ -39,6 +39,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'adapter.lane.cost_fixed_ms': 'cost model prior until a lane has measured its upstream: ms per request …',
   'adapter.lane.cost_per_series_ms': '… plus ms per series',
   'adapter.health_interval_s': '`GET /api/version` probe interval (0 = only on demand)',
+  'adapter.hedge_after_ms': 'several replicas: a batch with `priority: high` jobs unanswered this long is sent again to another replica for them (first answer wins, the other is cancelled; at most 5 % of upstream requests); `adaptive` = the replica\'s recent p95, at least 300 ms; 0 = never',
   'adapter.warmup.enabled': 'send a tiny forecast per model at start and every `interval_s`',
   'adapter.warmup.models': 'models to warm (empty = `adapter.model`)',
   'adapter.warmup.interval_s': 'warm-up period',

@@ -195,6 +195,15 @@ function isHttpUrl(value: unknown): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
 }
 
+/** `adaptive`, or a number of milliseconds ≥ 0 (0 = no hedging). */
+export function hedgeAfter(): Rule {
+  return simple(
+    '"adaptive" or a number of milliseconds >= 0',
+    (value) => value === 'adaptive' || (typeof value === 'number' && Number.isFinite(value) && value >= 0),
+    (text) => (text === 'adaptive' ? text : textToNumber(text)),
+  )
+}
+
 export const QUANTILES_MAX = 20
 
 /** 1..20 numbers in (0, 1), ascending, no duplicates (the request's own limits, SPEC §2.1). */
@@ -294,6 +303,7 @@ export const SCHEMA: Schema<TsfmConfig> = {
       cost_per_series_ms: nonNegative(),
     },
     health_interval_s: nonNegative(),
+    hedge_after_ms: hedgeAfter(),
     warmup: { enabled: bool(), models: stringList(), interval_s: positive() },
   },
   cache: { ttl_s: positive(), max_entries: positiveInt(), stale_while_revalidate_s: nonNegative(), stale_if_error_s: nonNegative() },

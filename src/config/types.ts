@@ -67,6 +67,12 @@ export interface AdapterConfig {
   readonly lane: LaneConfig
   /** `GET /api/version` probe interval; 0 disables the periodic probe. */
   readonly health_interval_s: number
+  /**
+   * Several replicas: a batch carrying `priority: high` jobs unanswered after this long is sent
+   * again to another replica for those jobs (first answer wins). `adaptive` = the replica's recent
+   * p95, at least 300 ms; 0 = never.
+   */
+  readonly hedge_after_ms: number | 'adaptive'
   readonly warmup: WarmupConfig
 }
 

@@ -125,6 +125,9 @@ export interface IoStats {
   readonly requests_sent: number
   readonly series_sent: number
   readonly retries: number
+  /** Hedge requests sent (several replicas, `priority: high`), and jobs they answered first. */
+  readonly hedges: number
+  readonly hedge_wins: number
   readonly endpoint: '/api/forecast' | '/v1/forecast'
   readonly restarts: number
   readonly lanes: readonly LaneStats[]

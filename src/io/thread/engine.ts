@@ -14,6 +14,9 @@ import { baseUrls } from '../../config/base-urls.js'
 import { isInstalled } from '../../models-check.js'
 import { OVERFLOW } from './lane/lanes.js'
 import { replicaLabel } from './replica-label.js'
+import type { Cancel } from './cancel.js'
+import { runHedge } from './hedge-call.js'
+import { HedgeBudget } from './lane/hedge-budget.js'
 
 /**
  * The in-flight limit's rule (lane/limiter.ts, Netflix's Gradient2 defaults): latency within
@@ -81,6 +84,8 @@ export class IoEngine {
   /** Each replica's installed models (`/api/tags`), null while unknown (several replicas only). */
   readonly #installed: (string[] | null)[]
   #tagsTimer: ReturnType<Clock['setTimeout']> | null = null
+  /** Every lane's hedges together: at most 5 % of upstream requests (issue "scale-out" item 2). */
+  readonly #hedgeBudget = new HedgeBudget()
   readonly #counters = new CallCounters()
   readonly #onOutcomes: EngineOptions['onOutcomes']
   readonly #tagsTimeoutMs: number
@@ -149,10 +154,19 @@ export class IoEngine {
           limit,
           priorFixedMs: a.lane.cost_fixed_ms,
           priorPerSeriesMs: a.lane.cost_per_series_ms,
-          send: (group, replica, observe, release) => this.#send(group, replica, observe, release, lane),
+          send: (group, replica, observe, release, cancel) => this.#send(group, replica, observe, release, lane, cancel),
           shed: (p) => this.#shed(p),
           ...(several
-            ? { replicas: labels.map((l) => `${name}@${l}`), failuresToDown: opts.failuresToDown ?? 5, probeMs: REPLICA_PROBE_MS, probe, random }
+            ? {
+                replicas: labels.map((l) => `${name}@${l}`),
+                failuresToDown: opts.failuresToDown ?? 5,
+                probeMs: REPLICA_PROBE_MS,
+                probe,
+                random,
+                hedgeAfterMs: a.hedge_after_ms,
+                hedgeBudget: this.#hedgeBudget,
+                hedge: (members: PendingJob[], to: number, cancel: Cancel) => runHedge(this.#ctxs[to] as CallContext, members, cancel),
+              }
             : {}),
         })
         return lane
@@ -227,6 +241,8 @@ export class IoEngine {
       requests_sent: this.#counters.requests_sent,
       series_sent: this.#counters.series_sent,
       retries: this.#counters.retries,
+      hedges: this.#counters.hedges,
+      hedge_wins: this.#counters.hedge_wins,
       endpoint: this.#client.forecastPath,
       restarts: 0,
       lanes: this.lanes(),
@@ -308,7 +324,7 @@ export class IoEngine {
     await Promise.all(this.#clients.map((c) => c.close()))
   }
 
-  #send(group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void, lane: Lane): Promise<void> {
+  #send(group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void, lane: Lane, cancel: Cancel | null): Promise<void> {
     for (const p of group) {
       this.#queued.delete(p.job.ticket)
       this.#inflight.add(p)
@@ -319,7 +335,7 @@ export class IoEngine {
       const other = lane.alternativeTo(replica)
       return other < 0 ? null : (this.#clients[other] as TollamaClient)
     }
-    return runForecastGroup(ctx, group, observe, release, reroute)
+    return runForecastGroup(ctx, group, observe, release, reroute, cancel)
   }
 
   /** A job its lane could not serve in time: answered at once, never sent. */

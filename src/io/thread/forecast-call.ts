@@ -8,6 +8,7 @@ import { parseForecastAnswer } from './parse.js'
 import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
 import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 import { assignSeriesIds, attemptBody, buildForecastBody, type WireBody } from './wire.js'
+import type { Cancel } from './cancel.js'
 
 /**
  * One multiplexed group through its attempts (SPEC §4, §7). Sharing a request must not cost a
@@ -46,10 +47,13 @@ export class CallCounters {
   requests_sent = 0
   series_sent = 0
   retries = 0
+  /** Hedge requests sent (hedge-call.ts), and members they answered first. */
+  hedges = 0
+  hedge_wins = 0
 }
 
 /** Bytes of answer we accept for a group: ~40 B per number, generously, and at least 1 MiB. */
-function answerLimit(series: number, quantiles: number, horizon: number): number {
+export function answerLimit(series: number, quantiles: number, horizon: number): number {
   return Math.max(1 << 20, series * (quantiles + 1) * horizon * 64 + 65_536)
 }
 
@@ -88,7 +92,7 @@ function keepFitting(ctx: CallContext, members: readonly PendingJob[], now: numb
 }
 
 /** The HTTP timeout of an attempt: the largest live member's own limit. */
-function attemptTimeout(members: readonly PendingJob[], now: number, postprocessMs: number): number {
+export function attemptTimeout(members: readonly PendingJob[], now: number, postprocessMs: number): number {
   let timeout = 0
   for (const p of members) {
     const limit = limitOf(p, now, postprocessMs)
@@ -127,17 +131,18 @@ export async function runForecastGroup(
   observe: AttemptObserver = noObserver,
   release: () => void = noRelease,
   reroute: () => TollamaClient | null = noReroute,
+  cancel: Cancel | null = null,
 ): Promise<void> {
   const batchId = ++lastBatchId
   try {
-    await attemptAll(ctx, group, batchId, observe, release, reroute)
+    await attemptAll(ctx, group, batchId, observe, release, reroute, cancel)
   } catch {
     failEach(ctx, group, UNAVAILABLE, group.length, batchId)
   }
 }
 
 /** The members going upstream and the body built for exactly them (rebuilt when they change). */
-class Carried {
+export class Carried {
   readonly members: readonly PendingJob[]
   readonly jobs: readonly UpstreamJob[]
   readonly ids: string[]
@@ -151,7 +156,15 @@ class Carried {
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver, release: () => void, reroute: () => TollamaClient | null): Promise<void> {
+async function attemptAll(
+  ctx: CallContext,
+  group: readonly PendingJob[],
+  batchId: number,
+  observe: AttemptObserver,
+  release: () => void,
+  reroute: () => TollamaClient | null,
+  cancel: Cancel | null,
+): Promise<void> {
   const head = group[0]!.job
   let client = ctx.client
   const pp = ctx.retry.postprocess_budget_ms
@@ -172,8 +185,10 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     attempt++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
-    const res = await client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon))
+    const res = await client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon), cancel)
     const end = ctx.clock.now()
+    // Its hedge answered every member (and cancelled it): nothing to settle, nothing learnt.
+    if (res.kind === 'cancelled') return observe(n, attempt, end - start, 'neutral')
 
     if (res.kind === 'ok') {
       const valid = split(ctx, carried, res.text, end, batchId)

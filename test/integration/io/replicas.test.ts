@@ -56,10 +56,11 @@ describe('several replicas', () => {
     // it comes back: the probe (every 500 ms) answers, one trial batch, then its share again
     const back = await startSimulator({ port, serial: true, latencyFixedMs: 20, latencyPerSeriesMs: 0 })
     sims[1] = back
-    await sleep(700)
-    for (let round = 0; round < 4; round++) {
+    const until = sharedNow() + 5000
+    for (let round = 0; back.stats().forecastRequests <= 2 && sharedNow() < until; round++) {
       const out = await h.wait(h.submit(...[0, 1, 2, 3].map((i) => ({ model: 'm', series_id: `z-${round}-${i}` }))))
       expect(out.every((o) => o.outcome.ok)).toBe(true)
+      await sleep(50)
     }
     expect(back.stats().forecastRequests).toBeGreaterThan(2)
   })
@@ -78,5 +79,42 @@ describe('several replicas', () => {
     }
     expect(withIt!.stats().byModel['only-a']?.requests).toBe(12)
     expect(without!.stats().forecastRequests).toBe(0)
+  })
+
+  it('hedge a stalled batch of high-priority jobs on the other replica: the first answer wins', async () => {
+    sims = await Promise.all([
+      startSimulator({ port: 0, serial: true, latencyFixedMs: 20, latencyPerSeriesMs: 0, schedule: ['hang'], hangMs: 2000 }),
+      startSimulator({ port: 0, serial: true, latencyFixedMs: 20, latencyPerSeriesMs: 0 }),
+    ])
+    h = await Harness.start(
+      sims.map((s) => s.url),
+      { ...oneAtATime, timeout_s: 1.2 },
+    )
+    const t0 = sharedNow()
+    // both replicas idle and alike: the batch goes to the first, which stalls for 2 s
+    const [out] = await h.wait(h.submit({ model: 'm', series_id: 'hi', high: true }))
+    expect(out!.outcome.ok).toBe(true)
+    // hedged after the 300 ms floor, answered by the second replica ~20 ms later
+    expect(out!.at - t0).toBeGreaterThanOrEqual(290)
+    expect(out!.at - t0).toBeLessThan(800)
+    const stats = await h.actor.stats()
+    expect(stats.hedges).toBe(1)
+    expect(stats.hedge_wins).toBe(1)
+    expect(h.duplicates).toEqual([])
+  })
+
+  it('do not hedge normal-priority jobs', async () => {
+    sims = await Promise.all([
+      startSimulator({ port: 0, serial: true, latencyFixedMs: 20, latencyPerSeriesMs: 0, schedule: ['hang'], hangMs: 700 }),
+      startSimulator({ port: 0, serial: true, latencyFixedMs: 20, latencyPerSeriesMs: 0 }),
+    ])
+    h = await Harness.start(
+      sims.map((s) => s.url),
+      { ...oneAtATime, timeout_s: 1.2 },
+    )
+    const [out] = await h.wait(h.submit({ model: 'm', series_id: 'lo' }))
+    expect(out!.outcome.ok).toBe(true)
+    expect((await h.actor.stats()).hedges).toBe(0)
+    expect(sims[1]!.stats().forecastRequests).toBe(0)
   })
 })

@@ -4,7 +4,9 @@ import type { PendingJob } from '../pending-job.js'
 import type { CostModel } from './cost-model.js'
 import type { LimitConfig } from './limiter.js'
 import { JobQueue } from './job-queue.js'
-import { InFlight, Replica } from './replica.js'
+import { HedgeState, InFlight, Replica } from './replica.js'
+import { Cancel } from '../cancel.js'
+import type { HedgeBudget } from './hedge-budget.js'
 import { nextHealth, type ReplicaEvent } from './replica-health.js'
 
 /**
@@ -62,7 +64,17 @@ export interface LaneOptions {
    * settled. `release` may be called earlier, when the batch stops occupying the upstream (a
    * retry backoff): its slot is free from then on, and its retry goes outside the limit.
    */
-  readonly send: (group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void) => Promise<void>
+  readonly send: (group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void, cancel: Cancel | null) => Promise<void>
+  /**
+   * Hedging (several replicas): after this long a request carrying `priority: high` jobs still
+   * unanswered is hedged — `adaptive` = its replica's recent p95, at least HEDGE_FLOOR_MS; 0 or
+   * absent = never.
+   */
+  readonly hedgeAfterMs?: number | 'adaptive'
+  /** Shared by every lane: hedges at most this share of upstream requests. */
+  readonly hedgeBudget?: HedgeBudget
+  /** Sends `members` once to replica `replica`; resolves with whether it answered them all. */
+  readonly hedge?: (members: PendingJob[], replica: number, cancel: Cancel) => Promise<boolean>
   /** Settles a job shed from the queue (`queue_timeout`). */
   readonly shed: (p: PendingJob) => void
 }
@@ -95,6 +107,7 @@ export class Lane {
   #shedTimer: TimerHandle | null = null
   #shedTimerAt = Number.POSITIVE_INFINITY
   #shed = 0
+  #hedges = 0
   #closing = false
   readonly #onWake = (): void => {
     this.#wake = null
@@ -146,6 +159,11 @@ export class Lane {
   /** The first replica's cost model (the lane's, with one replica). */
   get cost(): CostModel {
     return (this.#replicas[0] as Replica).cost
+  }
+
+  /** Hedges sent. */
+  get hedges(): number {
+    return this.#hedges
   }
 
   /** Replica `i`'s slot (tests, stats). */
@@ -327,19 +345,7 @@ export class Lane {
   alternativeTo(i: number): number {
     const from = this.#replicas[i]
     if (from === undefined || from.health.state !== 'down') return -1
-    const mode = this.#routeMode()
-    const now = this.#clock.now()
-    let best = -1
-    let bestAt = Number.POSITIVE_INFINITY
-    for (const r of this.#replicas) {
-      if (r === from || !r.usable || !this.#routable(r, mode)) continue
-      const at = Math.max(now, r.busyUntil)
-      if (at < bestAt) {
-        bestAt = at
-        best = r.index
-      }
-    }
-    return best
+    return this.#other(from)?.index ?? -1
   }
 
   /** A health event of replica `r` (several replicas only: one replica's health is the main thread's breaker). */
@@ -458,13 +464,78 @@ export class Lane {
     }
     const n = group.length
     const end = Math.max(now, r.busyUntil) + r.cost.costMs(n)
-    const flight = new InFlight(r, n, now, end, r.inflight.size === 0, r.inflight.size + 1)
+    const hedge = this.#hedgeable(group) ? new HedgeState(group, new Cancel()) : null
+    const flight = new InFlight(r, n, now, end, r.inflight.size === 0, r.inflight.size + 1, hedge)
     r.busyUntil = end
     r.inflight.add(flight)
     r.requests++
     r.series += n
+    this.#o.hedgeBudget?.earn()
+    if (hedge !== null) hedge.timer = this.#clock.setTimeout(() => this.#sendHedge(flight), this.#hedgeDelay(r, n))
     const observe: AttemptObserver = (series, attempt, ms, verdict, reason) => this.#observe(flight, series, attempt, ms, verdict, reason)
-    void this.#o.send(group, r.index, observe, () => this.#done(flight, false)).then(() => this.#done(flight, true))
+    void this.#o.send(group, r.index, observe, () => this.#done(flight, false), hedge === null ? null : hedge.own).then(() => this.#done(flight, true))
+  }
+
+  // ---- hedging (several replicas) -----------------------------------------------------
+
+  /** A batch with a `priority: high` member, hedging on and another replica to hedge to. */
+  #hedgeable(group: readonly PendingJob[]): boolean {
+    const after = this.#o.hedgeAfterMs
+    if (this.#replicas.length < 2 || this.#o.hedge === undefined || after === undefined || after === 0 || this.#closing) return false
+    for (const p of group) if (p.job.high) return true
+    return false
+  }
+
+  /**
+   * How long a request of `n` series on `r` runs before it is hedged: the configured delay, or
+   * (`adaptive`) the replica's recent p95 — until it has 20 answers, twice the predicted service
+   * time — never under HEDGE_FLOOR_MS (the blueprint's 300 ms: a hedge sooner than that doubles
+   * work for answers that were about to come anyway).
+   */
+  #hedgeDelay(r: Replica, n: number): number {
+    const after = this.#o.hedgeAfterMs
+    if (typeof after === 'number') return after
+    const p95 = r.p95()
+    return Math.max(HEDGE_FLOOR_MS, Number.isNaN(p95) ? 2 * r.cost.costMs(n) * r.drift : p95)
+  }
+
+  /** The hedge's moment: the request's still unanswered high members, once, to the replica predicted free first. */
+  #sendHedge(flight: InFlight): void {
+    const h = flight.hedge as HedgeState
+    h.timer = null
+    const from = flight.replica
+    if (!from.inflight.has(flight) || this.#closing) return
+    let members: PendingJob[] | null = null
+    for (const p of h.group) if (p.job.high && !p.settled) (members ??= []).push(p)
+    if (members === null) return
+    const to = this.#other(from)
+    if (to === null || !(this.#o.hedgeBudget?.take() ?? true)) return
+    const cancel = new Cancel()
+    h.sent = cancel
+    this.#hedges++
+    const hedge = this.#o.hedge as NonNullable<LaneOptions['hedge']>
+    void hedge(members, to.index, cancel).then(() => {
+      // It answered the last of the batch's members: the original request is the loser.
+      for (const p of h.group) if (!p.settled) return
+      h.own.abort()
+    })
+  }
+
+  /** Another usable replica that has the model, the one predicted to be free first; null if none. */
+  #other(from: Replica): Replica | null {
+    const mode = this.#routeMode()
+    const now = this.#clock.now()
+    let best: Replica | null = null
+    let bestAt = Number.POSITIVE_INFINITY
+    for (const r of this.#replicas) {
+      if (r === from || !r.usable || !this.#routable(r, mode)) continue
+      const at = Math.max(now, r.busyUntil)
+      if (at < bestAt) {
+        bestAt = at
+        best = r
+      }
+    }
+    return best
   }
 
   #observe(flight: InFlight, series: number, attempt: number, ms: number, verdict: AttemptVerdict, reason: string | undefined): void {
@@ -484,6 +555,7 @@ export class Lane {
     // If the upstream slows under sustained load, the limit falls on the longer latency until
     // requests go alone again and the model catches up.
     if (attempt === 1 && flight.alone) r.cost.observe(series, ms)
+    if (attempt === 1) r.answered(ms)
     r.limit.update({ kind: 'ok', rttMs: ms, noLoadMs: r.cost.costMs(series), outstanding: flight.outstanding })
     this.#health(r, 'ok')
   }
@@ -491,6 +563,13 @@ export class Lane {
   /** The request ended (`answered`), or entered a retry backoff (its slot is free, its timing not a sample). */
   #done(flight: InFlight, answered: boolean): void {
     const r = flight.replica
+    const h = flight.hedge
+    if (h !== null) {
+      if (h.timer !== null) this.#clock.clearTimeout(h.timer)
+      h.timer = null
+      // The original answered first: its hedge is the loser.
+      if (answered) h.sent?.abort()
+    }
     if (!r.inflight.delete(flight)) return // released already (a retry backoff)
     const now = this.#clock.now()
     const predicted = flight.predictedEnd - flight.sentAt
@@ -690,6 +769,8 @@ const ADMISSION_MARGIN_MS = 10
 const ADMISSION_MARGIN = 0.15
 /** How long before a busy upstream is predicted to be free the next request leaves (see `#early`). */
 const JUST_IN_TIME_MS = 3
+/** The adaptive hedge delay's floor (the blueprint's P2-2: `hedge_after_ms` 300). */
+export const HEDGE_FLOOR_MS = 300
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10

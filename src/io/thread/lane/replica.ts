@@ -2,6 +2,8 @@ import type { TimerHandle } from '../../../clock/clock.js'
 import { CostModel } from './cost-model.js'
 import { InflightLimit, type LimitConfig } from './limiter.js'
 import { HEALTHY, type ReplicaHealth } from './replica-health.js'
+import type { Cancel } from '../cancel.js'
+import type { PendingJob } from '../pending-job.js'
 
 /**
  * One replica's slot in a lane (replica × model): everything that describes that upstream's
@@ -31,6 +33,9 @@ export class Replica {
   serves = true
   /** The next probe while down. */
   probe: TimerHandle | null = null
+  /** The latest answered requests' latencies (a ring), for the adaptive hedge delay's p95. */
+  readonly #recent = new Float64Array(RECENT)
+  #recentCount = 0
 
   constructor(index: number, name: string, limit: LimitConfig, priorFixedMs: number, priorPerSeriesMs: number) {
     this.index = index
@@ -49,6 +54,20 @@ export class Replica {
     return this.health.state !== 'down'
   }
 
+  /** An answered request took `ms`. */
+  answered(ms: number): void {
+    this.#recent[this.#recentCount % RECENT] = ms
+    this.#recentCount++
+  }
+
+  /** The p95 of the recent answered requests' latencies; NaN with fewer than 20. */
+  p95(): number {
+    const n = Math.min(this.#recentCount, RECENT)
+    if (n < 20) return Number.NaN
+    const sorted = this.#recent.slice(0, n).sort()
+    return sorted[Math.min(n - 1, Math.ceil(0.95 * n) - 1)] as number
+  }
+
   /**
    * How many requests the upstream serves at once, as far as scheduling goes (lane.ts
    * `#parallelism` explains why limit − 1).
@@ -56,6 +75,22 @@ export class Replica {
   get parallelism(): number {
     return Math.max(1, this.limit.value - 1)
   }
+}
+
+/** Latencies kept per replica for the hedge delay: enough for a p95 that moves within seconds. */
+const RECENT = 64
+
+/**
+ * A hedgeable request's state (a batch with `priority: high` members, several replicas): its
+ * members, its own cancel handle, the hedge's timer and, once sent, the hedge's cancel handle.
+ */
+export class HedgeState {
+  timer: TimerHandle | null = null
+  sent: Cancel | null = null
+  constructor(
+    readonly group: readonly PendingJob[],
+    readonly own: Cancel,
+  ) {}
 }
 
 /** One request in flight: what it carries and when the lane expects the upstream to be done with it. */
@@ -70,5 +105,7 @@ export class InFlight {
     readonly alone: boolean,
     /** Requests in flight on its replica, itself included, when it was sent (did the limit bind?). */
     readonly outstanding: number,
+    /** Set when the request can be hedged. */
+    readonly hedge: HedgeState | null,
   ) {}
 }
