@@ -117,6 +117,8 @@ export interface LaneStats {
   readonly series: number
   readonly cost_fixed_ms: number
   readonly cost_per_series_ms: number
+  /** Hedges sent for requests of this replica (several replicas only; 0 otherwise). */
+  readonly hedges: number
 }
 
 export interface IoStats {

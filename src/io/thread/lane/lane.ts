@@ -268,6 +268,7 @@ export class Lane {
         series: r.series,
         cost_fixed_ms: round1(r.cost.fixedMs),
         cost_per_series_ms: round1(r.cost.perSeriesMs * 100) / 100,
+        hedges: r.hedges,
       })
     }
   }
@@ -328,7 +329,12 @@ export class Lane {
       const ordinal = k++
       if (a >= 0 && ordinal !== a && ordinal !== b) continue
       const wait = r.inflight.size < r.parallelism ? 0 : Math.max(0, r.busyUntil - now)
-      const at = now + (wait + r.cost.costMs(n)) * r.drift
+      // A replica left idle for STALE_MS gets the batch whatever its figures say: they are only
+      // relearnt from its answers, and one slow request (a stall, a cold connection) otherwise
+      // starved it for good — measured: 1 request of 44 in a 10 s run, the other replica alone
+      // at 230 ms p50 for 32 callers.
+      const stale = r.inflight.size === 0 && now - r.lastDoneAt > STALE_MS
+      const at = stale ? now : now + (wait + r.cost.costMs(n)) * r.drift
       if (at < bestAt) {
         bestAt = at
         best = r
@@ -513,6 +519,7 @@ export class Lane {
     const cancel = new Cancel()
     h.sent = cancel
     this.#hedges++
+    from.hedges++
     const hedge = this.#o.hedge as NonNullable<LaneOptions['hedge']>
     void hedge(members, to.index, cancel).then(() => {
       // It answered the last of the batch's members: the original request is the loser.
@@ -769,6 +776,8 @@ const ADMISSION_MARGIN_MS = 10
 const ADMISSION_MARGIN = 0.15
 /** How long before a busy upstream is predicted to be free the next request leaves (see `#early`). */
 const JUST_IN_TIME_MS = 3
+/** How long a replica may stay without traffic before `#choose` gives it a batch to relearn from. */
+const STALE_MS = 1000
 /** The adaptive hedge delay's floor (the blueprint's P2-2: `hedge_after_ms` 300). */
 export const HEDGE_FLOOR_MS = 300
 

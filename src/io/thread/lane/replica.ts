@@ -28,6 +28,8 @@ export class Replica {
   lastDoneSeries = 0
   requests = 0
   series = 0
+  /** Hedges sent for its requests. */
+  hedges = 0
   health: ReplicaHealth = HEALTHY
   /** The model is installed there (`/api/tags`; true while unknown). */
   serves = true
