@@ -4,7 +4,7 @@ NODE_MODULES_STAMP := node_modules/.package-lock.json
 
 .PHONY: install build lint typecheck test run bench bench-micro readme clean \
 	bench-steady bench-mixed bench-degraded bench-incident bench-cycle bench-overhead bench-throughput bench-gate \
-	bench-lanes bench-lanes-overload bench-lanes-slowdown bench-lanes-two-models bench-lanes-growth bench-lanes-cold-start
+	bench-lanes bench-lanes-overload bench-lanes-slowdown bench-lanes-two-models bench-lanes-growth bench-lanes-cold-start bench-lanes-replicas bench-lanes-hedging
 
 # npm ci only when the lock file changed since the last install (or nothing is installed).
 $(NODE_MODULES_STAMP): package-lock.json package.json
@@ -76,6 +76,14 @@ bench-lanes-growth: build
 
 bench-lanes-cold-start: build
 	node dist/perf/lanes/cold-start.js
+
+# Two tollama replicas: closed-loop throughput against one replica (same run), one killed and restarted mid-run.
+bench-lanes-replicas: build
+	node dist/perf/lanes/replicas.js
+
+# Hedging: one of two replicas stalls 10 % of requests for 2 s; high-priority p99 with and without hedges.
+bench-lanes-hedging: build
+	node dist/perf/lanes/hedging.js
 
 # The same single-series requests straight to the simulator and through the daemon, interleaved.
 bench-overhead: build

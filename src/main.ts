@@ -1,4 +1,5 @@
 import { packageVersion } from './version.js'
+import { baseUrlText } from './config/base-urls.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadConfig, type TextSetting } from './config/index.js'
 import type { TsfmConfig } from './config/types.js'
@@ -59,7 +60,7 @@ export async function startDaemon(args: ServeArgs, logDestination?: NodeJS.Writa
   const mode = runner.state().mode.mode
   logger.info(
     { event: 'listening', url, version, node: process.version, upstream: config.adapter.base_url, models, mode, conformal: config.conformal.state_path, file: loaded.file },
-    `tsfm-runner ${version} listening on ${url}; upstream ${config.adapter.base_url}, model(s) ${models.join(', ')}, mode ${mode}`,
+    `tsfm-runner ${version} listening on ${url}; upstream ${baseUrlText(config.adapter)}, model(s) ${models.join(', ')}, mode ${mode}`,
   )
 
   let draining: Promise<void> | null = null

@@ -1,5 +1,6 @@
 import type { AdapterConfig } from './config/types.js'
 import type { Logger } from './log.js'
+import { baseUrlText } from './config/base-urls.js'
 
 /**
  * The start-up check of the configured models against tollama's installed ones (`GET /api/tags`).
@@ -35,15 +36,15 @@ export async function checkModels(adapter: AdapterConfig, installedModels: () =>
   const installed = await installedModels()
   if (installed === null) {
     log.warn(
-      { event: 'models_unchecked', upstream: adapter.base_url },
-      `tollama at ${adapter.base_url} did not answer GET /api/tags; the configured models could not be checked (forecasts are answered from the baseline until it does)`,
+      { event: 'models_unchecked', upstream: baseUrlText(adapter) },
+      `tollama at ${baseUrlText(adapter)} did not answer GET /api/tags; the configured models could not be checked (forecasts are answered from the baseline until it does)`,
     )
     return
   }
   for (const model of missingModels(adapter, installed)) {
     log.warn(
-      { event: 'model_missing', model, installed, upstream: adapter.base_url },
-      `model '${model}' is not installed in tollama at ${adapter.base_url} (installed: ${installed.length === 0 ? 'none' : installed.join(', ')}); requests for it are answered from the baseline as upstream_model_missing — run \`tollama pull ${model}\` or set adapter.model (TSFM_MODEL)`,
+      { event: 'model_missing', model, installed, upstream: baseUrlText(adapter) },
+      `model '${model}' is not installed in tollama at ${baseUrlText(adapter)} (installed: ${installed.length === 0 ? 'none' : installed.join(', ')}); requests for it are answered from the baseline as upstream_model_missing — run \`tollama pull ${model}\` or set adapter.model (TSFM_MODEL)`,
     )
   }
 }

@@ -33,6 +33,7 @@ export const DEFAULTS: TsfmConfig = {
     batch_max_series: 128,
     lane: { initial_inflight: 2, min_inflight: 1, max_lanes: 16, cost_fixed_ms: 25, cost_per_series_ms: 1.2 },
     health_interval_s: 10,
+    hedge_after_ms: 'adaptive',
     // On by default (blueprint P2-3): a model tollama unloaded is loaded before traffic needs it.
     warmup: { enabled: true, models: [], interval_s: 600 },
   },

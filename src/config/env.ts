@@ -22,7 +22,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TSFM_STRICT_CONFIG', path: null, description: 'true/1: unknown config keys are errors (same as --strict-config)' },
   { name: 'TSFM_HOST', path: 'tsfm.server.host', description: 'address the daemon listens on' },
   { name: 'TSFM_PORT', path: 'tsfm.server.port', description: 'port the daemon listens on (0 = any free port)' },
-  { name: 'TSFM_TOLLAMA_URL', path: 'tsfm.adapter.base_url', description: 'base URL of the tollama daemon' },
+  { name: 'TSFM_TOLLAMA_URL', path: 'tsfm.adapter.base_url', description: 'base URL of the tollama daemon; comma-separated for several replicas' },
   { name: 'TSFM_MODEL', path: 'tsfm.adapter.model', description: 'model used when a request names none' },
   { name: 'TSFM_FORECAST_API_TOKEN', path: 'tsfm.server.api_token', description: "the Python service's name for TSFM_API_TOKEN (TSFM_API_TOKEN wins when both are set)" },
   { name: 'TSFM_API_TOKEN', path: 'tsfm.server.api_token', description: 'token clients must send (Authorization: Bearer or X-API-Key); unset = no auth' },

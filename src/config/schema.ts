@@ -168,6 +168,22 @@ export function httpUrl(): Rule {
   return simple('an http(s) URL like "http://127.0.0.1:11435"', isHttpUrl, identity)
 }
 
+/**
+ * One tollama URL, or a list of them (several replicas, each × model its own lane); from text, a
+ * comma-separated list (`TSFM_TOLLAMA_URL=http://a:11435,http://b:11435`). A list holds 1 to 16
+ * unique URLs.
+ */
+export function httpUrls(): Rule {
+  const expect = 'an http(s) URL like "http://127.0.0.1:11435", or a list of 1 to 16 unique ones'
+  return simple(
+    expect,
+    (value) =>
+      isHttpUrl(value) ||
+      (Array.isArray(value) && value.length >= 1 && value.length <= 16 && value.every(isHttpUrl) && new Set(value).size === value.length),
+    (text) => (text.includes(',') ? textToList(text) : text),
+  )
+}
+
 function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string') return false
   let url: URL
@@ -195,6 +211,15 @@ function isRedisUrl(value: unknown): boolean {
     return false
   }
   return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+}
+
+/** `adaptive`, or a number of milliseconds ≥ 0 (0 = no hedging). */
+export function hedgeAfter(): Rule {
+  return simple(
+    '"adaptive" or a number of milliseconds >= 0',
+    (value) => value === 'adaptive' || (typeof value === 'number' && Number.isFinite(value) && value >= 0),
+    (text) => (text === 'adaptive' ? text : textToNumber(text)),
+  )
 }
 
 export const QUANTILES_MAX = 20
@@ -300,7 +325,7 @@ export const SCHEMA: Schema<TsfmConfig> = {
   transform: { space: oneOf(['logit', 'identity']), eps: num({ min: 0, max: 0.01, minExclusive: true }) },
   missing: { max_gap_minutes: nonNegative(), min_points_for_tsfm: nonNegativeInt() },
   adapter: {
-    base_url: httpUrl(),
+    base_url: httpUrls(),
     model: nonEmptyString(),
     api_token: token(),
     timeout_s: positive(),
@@ -323,6 +348,7 @@ export const SCHEMA: Schema<TsfmConfig> = {
       cost_per_series_ms: nonNegative(),
     },
     health_interval_s: nonNegative(),
+    hedge_after_ms: hedgeAfter(),
     warmup: { enabled: bool(), models: stringList(), interval_s: positive() },
   },
   cache: {

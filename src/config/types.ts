@@ -42,8 +42,8 @@ export interface LaneConfig {
 }
 
 export interface AdapterConfig {
-  /** The tollama daemon (the Python service's key). */
-  readonly base_url: string
+  /** The tollama daemon (the Python service's key), or several replicas of it (`baseUrls`). */
+  readonly base_url: string | readonly string[]
   /** Model used when a request names none. */
   readonly model: string
   /** Bearer token sent upstream; null = none. */
@@ -67,6 +67,12 @@ export interface AdapterConfig {
   readonly lane: LaneConfig
   /** `GET /api/version` probe interval; 0 disables the periodic probe. */
   readonly health_interval_s: number
+  /**
+   * Several replicas: a batch carrying `priority: high` jobs unanswered after this long is sent
+   * again to another replica for those jobs (first answer wins). `adaptive` = the replica's recent
+   * p95, at least 300 ms; 0 = never.
+   */
+  readonly hedge_after_ms: number | 'adaptive'
   readonly warmup: WarmupConfig
 }
 

@@ -117,6 +117,8 @@ export interface LaneStats {
   readonly series: number
   readonly cost_fixed_ms: number
   readonly cost_per_series_ms: number
+  /** Hedges sent for requests of this replica (several replicas only; 0 otherwise). */
+  readonly hedges: number
 }
 
 export interface IoStats {
@@ -125,6 +127,9 @@ export interface IoStats {
   readonly requests_sent: number
   readonly series_sent: number
   readonly retries: number
+  /** Hedge requests sent (several replicas, `priority: high`), and jobs they answered first. */
+  readonly hedges: number
+  readonly hedge_wins: number
   readonly endpoint: '/api/forecast' | '/v1/forecast'
   readonly restarts: number
   readonly lanes: readonly LaneStats[]

@@ -20,6 +20,7 @@ import { emergencyBand } from './emergency-band.js'
 import { EventRelay, type Listener, type RunnerEventName, type RunnerEvents } from './events.js'
 import { Flight, Waiter, type AnswerSink } from './flight.js'
 import { Gates } from './gates.js'
+import { baseUrlText } from '../config/base-urls.js'
 import { LaneHealthTable, OVERFLOW_LANE, type LaneBreakerTransition, type LaneHealth, type LaneModeTransition } from './lane-health.js'
 import { Ledger } from './ledger.js'
 import { MarketTable } from './market.js'
@@ -350,7 +351,7 @@ export class Supervisor {
         hit_rate: lookups === 0 ? 0 : (cache.hits + cache.stale) / lookups,
       },
       upstream: {
-        base_url: this.#config.adapter.base_url,
+        base_url: baseUrlText(this.#config.adapter),
         endpoint: this.#health?.endpoint ?? '/api/forecast',
         healthy: this.#health?.ok ?? null,
         version: this.#health?.version ?? null,
@@ -887,8 +888,8 @@ export class Supervisor {
   }
 
   #onHealthMsg(health: UpstreamHealth): void {
-    this.#trouble.health(health.ok, this.#health?.ok ?? null, this.#config.adapter.base_url)
-    this.#metrics.upstreamHealthy(this.#config.adapter.base_url, health.ok)
+    this.#trouble.health(health.ok, this.#health?.ok ?? null, baseUrlText(this.#config.adapter))
+    this.#metrics.upstreamHealthy(baseUrlText(this.#config.adapter), health.ok)
     this.#health = health
     for (const lane of this.#lanes.values()) lane.mode.setHealth(health.ok)
   }

@@ -283,6 +283,8 @@ export class UpstreamActor {
       requests_sent: this.#lastStats?.requests_sent ?? 0,
       series_sent: this.#lastStats?.series_sent ?? 0,
       retries: this.#lastStats?.retries ?? 0,
+      hedges: this.#lastStats?.hedges ?? 0,
+      hedge_wins: this.#lastStats?.hedge_wins ?? 0,
       endpoint: this.#lastHealth.endpoint,
       restarts: 0,
       lanes: this.#lastStats?.lanes ?? [],

@@ -1,9 +1,11 @@
 import { Pool, type Dispatcher } from 'undici'
 import type { Clock, TimerHandle } from '../../clock/clock.js'
 import type { AdapterConfig } from '../../config/types.js'
+import { baseUrls } from '../../config/base-urls.js'
 import { classifyError, classifyStatus, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, type Failure } from './classify.js'
 import { ERROR_BODY_LIMIT, failed, ForecastExchange, type ForecastResult } from './exchange.js'
 import { KeepAliveCap } from './keepalive.js'
+import type { Cancel } from './cancel.js'
 
 /**
  * The HTTP side of the I/O actor: one undici Pool per upstream origin (no fetch), every body
@@ -118,8 +120,9 @@ export class TollamaClient {
   #closed = false
   readonly #trim = (): void => void this.#keepAlive.trim()
 
-  constructor(cfg: AdapterConfig, clock: Clock) {
-    const url = new URL(cfg.base_url)
+  /** `baseUrl`: which replica of `cfg.base_url` this client talks to (the first by default). */
+  constructor(cfg: AdapterConfig, clock: Clock, baseUrl: string = baseUrls(cfg)[0] as string) {
+    const url = new URL(baseUrl)
     this.#clock = clock
     // A base_url with a path (`http://h/tollama`) prefixes every route.
     this.#prefix = url.pathname.replace(/\/+$/, '')
@@ -152,11 +155,12 @@ export class TollamaClient {
     return this.#keepAlive.idle
   }
 
-  /** POST one forecast body; `maxBytes` bounds the answer read into memory. */
-  forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number): Promise<ForecastResult> {
+  /** POST one forecast body; `maxBytes` bounds the answer read into memory; `cancel` can end it early. */
+  forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number, cancel: Cancel | null = null): Promise<ForecastResult> {
     if (this.#closed) return Promise.resolve(failed(UNAVAILABLE))
     return new Promise<ForecastResult>((resolve) => {
       const exchange = new ForecastExchange(this.#clock, timeoutMs, maxBytes, resolve, this.#trim)
+      cancel?.bind(() => exchange.cancel())
       const opts: Dispatcher.DispatchOptions = { method: 'POST', path: this.#prefix + path, headers: this.#headers, body }
       try {
         this.#pool.dispatch(opts, exchange)

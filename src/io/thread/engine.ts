@@ -10,6 +10,13 @@ import { Lane, type AttemptObserver } from './lane/lane.js'
 import { Lanes } from './lane/lanes.js'
 import { PendingJob } from './pending-job.js'
 import { Warmup } from './warmup.js'
+import { baseUrls } from '../../config/base-urls.js'
+import { isInstalled } from '../../models-check.js'
+import { OVERFLOW } from './lane/lanes.js'
+import { replicaLabel } from './replica-label.js'
+import type { Cancel } from './cancel.js'
+import { runHedge } from './hedge-call.js'
+import { HedgeBudget } from './lane/hedge-budget.js'
 
 /**
  * The in-flight limit's rule (lane/limiter.ts, Netflix's Gradient2 defaults): latency within
@@ -52,15 +59,33 @@ export interface EngineOptions {
   readonly onOutcomes: (outcomes: UpstreamOutcome[], records: UpstreamRequestRecord[], lanes: LaneStats[] | null) => void
   readonly lanes: LaneSettings
   readonly onHealth?: (h: UpstreamHealth) => void
+  /** Several replicas: failed requests in a row that take a replica × model slot down (`circuit_breaker.failures_to_open`). */
+  readonly failuresToDown?: number
 }
+
+/**
+ * Several replicas (`adapter.base_url` a list): how often a replica slot that is down is probed
+ * (`GET /api/version`), and how often each replica's installed models (`/api/tags`) are asked
+ * again. A killed replica restarted comes back within one probe interval plus one batch.
+ */
+const REPLICA_PROBE_MS = 500
+const REPLICA_TAGS_MS = 30_000
 
 export class IoEngine {
   readonly #clock: Clock
+  /** One client (undici Pool) per replica; the first is the only one with one upstream. */
+  readonly #clients: readonly TollamaClient[]
   readonly #client: TollamaClient
   readonly #lanes: Lanes
   readonly #health: HealthMonitor
-  readonly #warmup: Warmup
-  readonly #ctx: CallContext
+  readonly #warmups: readonly Warmup[]
+  /** One call context per replica (its client). */
+  readonly #ctxs: readonly CallContext[]
+  /** Each replica's installed models (`/api/tags`), null while unknown (several replicas only). */
+  readonly #installed: (string[] | null)[]
+  #tagsTimer: ReturnType<Clock['setTimeout']> | null = null
+  /** Every lane's hedges together: at most 5 % of upstream requests (issue "scale-out" item 2). */
+  readonly #hedgeBudget = new HedgeBudget()
   readonly #counters = new CallCounters()
   readonly #onOutcomes: EngineOptions['onOutcomes']
   readonly #tagsTimeoutMs: number
@@ -86,20 +111,28 @@ export class IoEngine {
     this.#clock = opts.clock
     this.#onOutcomes = opts.onOutcomes
     this.#tagsTimeoutMs = a.timeout_s * 1000
-    this.#client = new TollamaClient(a, opts.clock)
+    const urls = baseUrls(a)
+    this.#clients = urls.map((url) => new TollamaClient(a, opts.clock, url))
+    this.#client = this.#clients[0] as TollamaClient
+    this.#installed = urls.map(() => null)
+    const labels = urls.map(replicaLabel)
     const record = (r: UpstreamRequestRecord): void => {
       this.#records.push(r)
       this.#scheduleFlush()
     }
-    this.#ctx = {
+    const random = opts.random ?? Math.random
+    this.#ctxs = this.#clients.map((client) => ({
       clock: opts.clock,
-      client: this.#client,
+      client,
       retry: a,
-      random: opts.random ?? Math.random,
-      settle: (p, outcome) => this.#settle(p, outcome),
+      random,
+      settle: (p: PendingJob, outcome: UpstreamOutcome) => this.#settle(p, outcome),
       record,
       counters: this.#counters,
-    }
+    }))
+    const probeTimeoutMs = Math.min(REPLICA_PROBE_MS, a.timeout_s * 1000)
+    const probe = (i: number): Promise<boolean> => (this.#clients[i] as TollamaClient).version(probeTimeoutMs).then((v) => v.outcome === 'ok')
+    const several = urls.length > 1
     const limit = {
       initial: a.lane.initial_inflight,
       min: Math.min(a.lane.min_inflight, opts.lanes.max_inflight),
@@ -109,8 +142,8 @@ export class IoEngine {
     }
     this.#lanes = new Lanes(
       a.lane.max_lanes,
-      (name) =>
-        new Lane({
+      (name) => {
+        const lane: Lane = new Lane({
           name,
           clock: opts.clock,
           maxSeries: a.batch_max_series,
@@ -121,9 +154,23 @@ export class IoEngine {
           limit,
           priorFixedMs: a.lane.cost_fixed_ms,
           priorPerSeriesMs: a.lane.cost_per_series_ms,
-          send: (group, observe, release) => this.#send(group, observe, release),
+          send: (group, replica, observe, release, cancel) => this.#send(group, replica, observe, release, lane, cancel),
           shed: (p) => this.#shed(p),
-        }),
+          ...(several
+            ? {
+                replicas: labels.map((l) => `${name}@${l}`),
+                failuresToDown: opts.failuresToDown ?? 5,
+                probeMs: REPLICA_PROBE_MS,
+                probe,
+                random,
+                hedgeAfterMs: a.hedge_after_ms,
+                hedgeBudget: this.#hedgeBudget,
+                hedge: (members: PendingJob[], to: number, cancel: Cancel) => runHedge(this.#ctxs[to] as CallContext, members, cancel),
+              }
+            : {}),
+        })
+        return lane
+      },
     )
     this.#health = new HealthMonitor({
       clock: opts.clock,
@@ -133,13 +180,14 @@ export class IoEngine {
       onProbe: opts.onHealth ?? (() => undefined),
       record,
     })
-    this.#warmup = new Warmup({ clock: opts.clock, client: this.#client, config: a.warmup, defaultModel: a.model, record })
+    this.#warmups = this.#clients.map((client) => new Warmup({ clock: opts.clock, client, config: a.warmup, defaultModel: a.model, record }))
   }
 
-  /** Starts the periodic health probe and the warm-up (if enabled). */
+  /** Starts the periodic health probe and the warm-up (if enabled); with several replicas, asks each for its models. */
   start(): void {
     this.#health.start()
-    this.#warmup.start()
+    for (const w of this.#warmups) w.start()
+    if (this.#clients.length > 1) void this.#refreshTags()
   }
 
   submit(jobs: readonly UpstreamJob[]): void {
@@ -152,6 +200,7 @@ export class IoEngine {
         continue
       }
       const lane = this.#lanes.of(job.model)
+      if (lane.fresh) this.#serves(lane)
       this.#queued.set(job.ticket, p)
       p.lane = lane
       lane.enqueue(p)
@@ -177,7 +226,7 @@ export class IoEngine {
   /** Every lane's state now. */
   lanes(): LaneStats[] {
     const out: LaneStats[] = []
-    for (const lane of this.#lanes.values()) out.push(lane.snapshot())
+    for (const lane of this.#lanes.values()) lane.snapshots(out)
     return out
   }
 
@@ -192,6 +241,8 @@ export class IoEngine {
       requests_sent: this.#counters.requests_sent,
       series_sent: this.#counters.series_sent,
       retries: this.#counters.retries,
+      hedges: this.#counters.hedges,
+      hedge_wins: this.#counters.hedge_wins,
       endpoint: this.#client.forecastPath,
       restarts: 0,
       lanes: this.lanes(),
@@ -204,9 +255,52 @@ export class IoEngine {
     return n
   }
 
-  /** `GET /api/tags`: the installed model names, or null (unreachable, timed out, unreadable). */
-  installedModels(): Promise<string[] | null> {
-    return this.#closed ? Promise.resolve(null) : this.#client.tags(this.#tagsTimeoutMs)
+  /**
+   * `GET /api/tags`: the installed model names, or null (unreachable, timed out, unreadable).
+   * With several replicas: every model some replica has (null if none answered).
+   */
+  async installedModels(): Promise<string[] | null> {
+    if (this.#closed) return null
+    if (this.#clients.length === 1) return this.#client.tags(this.#tagsTimeoutMs)
+    await this.#refreshTags(false)
+    let all: Set<string> | null = null
+    for (const names of this.#installed) {
+      if (names === null) continue
+      all ??= new Set()
+      for (const n of names) all.add(n)
+    }
+    return all === null ? null : [...all]
+  }
+
+  /** Asks every replica for its models and tells each lane where its model is (then every REPLICA_TAGS_MS). */
+  async #refreshTags(again = true): Promise<void> {
+    const lists = await Promise.all(this.#clients.map((c) => c.tags(this.#tagsTimeoutMs)))
+    if (this.#closed) return
+    // An empty list says nothing (null): a daemon with no model installed answers every model
+    // with a 404 wherever it is sent, and the simulator that accepts any name lists only the
+    // names it has served.
+    for (let i = 0; i < lists.length; i++) {
+      const names = lists[i] ?? null
+      this.#installed[i] = names === null || names.length === 0 ? null : names
+    }
+    for (const lane of this.#lanes.values()) this.#serves(lane)
+    if (!again) return
+    if (this.#tagsTimer !== null) this.#clock.clearTimeout(this.#tagsTimer)
+    this.#tagsTimer = this.#clock.setTimeout(
+      () => {
+        this.#tagsTimer = null
+        void this.#refreshTags()
+      },
+      REPLICA_TAGS_MS,
+      true,
+    )
+  }
+
+  /** Which replicas have `lane`'s model (the overflow lane's models are unknown: all). */
+  #serves(lane: Lane): void {
+    lane.fresh = false
+    if (this.#clients.length === 1) return
+    lane.setServes(this.#installed.map((names) => (names === null || lane.name === OVERFLOW ? null : isInstalled(lane.name, names))))
   }
 
   /**
@@ -221,19 +315,27 @@ export class IoEngine {
   async #drain(): Promise<void> {
     this.#closed = true
     this.#health.stop()
-    this.#warmup.stop()
+    for (const w of this.#warmups) w.stop()
+    if (this.#tagsTimer !== null) this.#clock.clearTimeout(this.#tagsTimer)
+    this.#tagsTimer = null
     for (const lane of this.#lanes.values()) lane.flushAll()
     if (this.#inflight.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve))
     this.#flush()
-    await this.#client.close()
+    await Promise.all(this.#clients.map((c) => c.close()))
   }
 
-  #send(group: PendingJob[], observe: AttemptObserver, release: () => void): Promise<void> {
+  #send(group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void, lane: Lane, cancel: Cancel | null): Promise<void> {
     for (const p of group) {
       this.#queued.delete(p.job.ticket)
       this.#inflight.add(p)
     }
-    return runForecastGroup(this.#ctx, group, observe, release)
+    const ctx = this.#ctxs[replica] as CallContext
+    if (this.#clients.length === 1) return runForecastGroup(ctx, group, observe, release)
+    const reroute = (): TollamaClient | null => {
+      const other = lane.alternativeTo(replica)
+      return other < 0 ? null : (this.#clients[other] as TollamaClient)
+    }
+    return runForecastGroup(ctx, group, observe, release, reroute, cancel)
   }
 
   /** A job its lane could not serve in time: answered at once, never sent. */

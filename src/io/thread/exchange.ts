@@ -25,6 +25,8 @@ export type ForecastResult =
   | { readonly kind: 'ok'; readonly text: string }
   | { readonly kind: 'failed'; readonly failure: Failure; readonly retryAfterMs: number | null }
   | { readonly kind: typeof ROUTE_MISSING }
+  /** Ended by its `Cancel` (cancel.ts): another request answered its members. */
+  | { readonly kind: 'cancelled' }
 
 /** Error bodies are read only to tell a model 404 from a route 404; more is never needed. */
 export const ERROR_BODY_LIMIT = 64 * 1024
@@ -34,6 +36,8 @@ export function failed(failure: Failure, retryAfterMs: number | null = null): Fo
 }
 
 class AnswerTooLarge extends Error {}
+
+const CANCELLED: ForecastResult = Object.freeze({ kind: 'cancelled' as const })
 
 export class ForecastExchange implements Dispatcher.DispatchHandler {
   readonly #clock: Clock
@@ -99,6 +103,13 @@ export class ForecastExchange implements Dispatcher.DispatchHandler {
   /** Also called by the client when `dispatch` itself throws (then with no controller). */
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     if (!this.#settled) this.#settle(failed(classifyError(err, this.#timedOut)))
+  }
+
+  /** The other request of a hedged pair answered: end this one now, quietly. */
+  cancel(): void {
+    if (this.#settled) return
+    this.#settle(CANCELLED)
+    this.#controller?.abort(new Error('cancelled: answered by its hedge'))
   }
 
   readonly #onTimeout = (): void => {

@@ -8,6 +8,7 @@ import { parseForecastAnswer } from './parse.js'
 import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
 import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 import { assignSeriesIds, attemptBody, buildForecastBody, type WireBody } from './wire.js'
+import type { Cancel } from './cancel.js'
 
 /**
  * One multiplexed group through its attempts (SPEC §4, §7). Sharing a request must not cost a
@@ -46,10 +47,13 @@ export class CallCounters {
   requests_sent = 0
   series_sent = 0
   retries = 0
+  /** Hedge requests sent (hedge-call.ts), and members they answered first. */
+  hedges = 0
+  hedge_wins = 0
 }
 
 /** Bytes of answer we accept for a group: ~40 B per number, generously, and at least 1 MiB. */
-function answerLimit(series: number, quantiles: number, horizon: number): number {
+export function answerLimit(series: number, quantiles: number, horizon: number): number {
   return Math.max(1 << 20, series * (quantiles + 1) * horizon * 64 + 65_536)
 }
 
@@ -88,7 +92,7 @@ function keepFitting(ctx: CallContext, members: readonly PendingJob[], now: numb
 }
 
 /** The HTTP timeout of an attempt: the largest live member's own limit. */
-function attemptTimeout(members: readonly PendingJob[], now: number, postprocessMs: number): number {
+export function attemptTimeout(members: readonly PendingJob[], now: number, postprocessMs: number): number {
   let timeout = 0
   for (const p of members) {
     const limit = limitOf(p, now, postprocessMs)
@@ -111,24 +115,34 @@ function verdictOf(failure: Failure): AttemptVerdict {
 
 const noObserver: AttemptObserver = () => undefined
 const noRelease = (): void => undefined
+const noReroute = (): TollamaClient | null => null
 
 /**
  * Runs `group` to completion; never rejects (a bug fails the members not yet settled as
  * unavailable). `observe` hears of every HTTP attempt: its series, its number (1 = first),
  * duration and verdict; `release` is called when the group stops occupying the upstream before
- * it ends (it enters a retry backoff).
+ * it ends (it enters a retry backoff). `reroute` is asked before each retry: with several
+ * replicas, another replica's client when this one went down meanwhile (its members then retry
+ * there, inside their own deadlines, instead of on a replica known to refuse), else null.
  */
-export async function runForecastGroup(ctx: CallContext, group: readonly PendingJob[], observe: AttemptObserver = noObserver, release: () => void = noRelease): Promise<void> {
+export async function runForecastGroup(
+  ctx: CallContext,
+  group: readonly PendingJob[],
+  observe: AttemptObserver = noObserver,
+  release: () => void = noRelease,
+  reroute: () => TollamaClient | null = noReroute,
+  cancel: Cancel | null = null,
+): Promise<void> {
   const batchId = ++lastBatchId
   try {
-    await attemptAll(ctx, group, batchId, observe, release)
+    await attemptAll(ctx, group, batchId, observe, release, reroute, cancel)
   } catch {
     failEach(ctx, group, UNAVAILABLE, group.length, batchId)
   }
 }
 
 /** The members going upstream and the body built for exactly them (rebuilt when they change). */
-class Carried {
+export class Carried {
   readonly members: readonly PendingJob[]
   readonly jobs: readonly UpstreamJob[]
   readonly ids: string[]
@@ -142,8 +156,17 @@ class Carried {
   }
 }
 
-async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchId: number, observe: AttemptObserver, release: () => void): Promise<void> {
+async function attemptAll(
+  ctx: CallContext,
+  group: readonly PendingJob[],
+  batchId: number,
+  observe: AttemptObserver,
+  release: () => void,
+  reroute: () => TollamaClient | null,
+  cancel: Cancel | null,
+): Promise<void> {
   const head = group[0]!.job
+  let client = ctx.client
   const pp = ctx.retry.postprocess_budget_ms
   // Members with no attempt left fail now, without a place in the body.
   let live = keepFitting(ctx, group, ctx.clock.now(), DEADLINE, group.length, batchId)
@@ -157,13 +180,15 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
     const n = live.length
     const start = ctx.clock.now()
     const timeout = attemptTimeout(live, start, pp)
-    const path = ctx.client.forecastPath
+    const path = client.forecastPath
     for (const p of live) p.attempts++
     attempt++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
-    const res = await ctx.client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon))
+    const res = await client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon), cancel)
     const end = ctx.clock.now()
+    // Its hedge answered every member (and cancelled it): nothing to settle, nothing learnt.
+    if (res.kind === 'cancelled') return observe(n, attempt, end - start, 'neutral')
 
     if (res.kind === 'ok') {
       const valid = split(ctx, carried, res.text, end, batchId)
@@ -178,11 +203,11 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
       if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId)
       // The other route, right away, for the same members: a capability switch, not a retry.
       switched = true
-      ctx.client.switchRoute(path)
+      client.switchRoute(path)
     } else {
       last = res.failure
       ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
-      observe(n, attempt, end - start, verdictOf(last))
+      observe(n, attempt, end - start, verdictOf(last), last.reason)
       const retry = retrying(ctx, live, res, n, batchId)
       if (retry.members.length === 0) return
       ctx.counters.retries++
@@ -191,6 +216,7 @@ async function attemptAll(ctx: CallContext, group: readonly PendingJob[], batchI
       // meanwhile (a failing upstream otherwise stalls its whole lane for every backoff).
       release()
       await sleep(ctx.clock, retry.delayMs)
+      client = reroute() ?? client
       live = retry.members
     }
     // The backoff (or a slow switch) may have used up some members' budgets.

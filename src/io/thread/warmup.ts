@@ -88,7 +88,7 @@ export class Warmup {
           client.switchRoute(path)
           continue
         }
-        this.#o.record({ endpoint: path, outcome: res.kind === 'ok' ? 'ok' : res.failure.reason, ms, series: 1 })
+        this.#o.record({ endpoint: path, outcome: res.kind === 'ok' ? 'ok' : res.kind === 'failed' ? res.failure.reason : 'upstream_unavailable', ms, series: 1 })
         break
       }
     }

@@ -37,7 +37,7 @@ export class Harness {
     this.actor = actor
   }
 
-  static async start(baseUrl: string, adapter: Partial<AdapterConfig> = {}, extra: Partial<UpstreamActorOptions> = {}): Promise<Harness> {
+  static async start(baseUrl: string | readonly string[], adapter: Partial<AdapterConfig> = {}, extra: Partial<UpstreamActorOptions> = {}): Promise<Harness> {
     let h: Harness | null = null
     const early: UpstreamOutcome[] = []
     const actor = await UpstreamActor.start({

@@ -65,7 +65,7 @@ describe('environment variables', () => {
   it('name the variable for a bad URL and a placeholder token', () => {
     const err = thrown(() => loadConfig({ env: { TSFM_TOLLAMA_URL: '127.0.0.1:11435', TSFM_API_TOKEN: 'changeme' } }))
     expect(err.message.split('\n')).toEqual([
-      'tsfm.adapter.base_url (from TSFM_TOLLAMA_URL) must be an http(s) URL like "http://127.0.0.1:11435", got "127.0.0.1:11435"',
+      'tsfm.adapter.base_url (from TSFM_TOLLAMA_URL) must be an http(s) URL like "http://127.0.0.1:11435", or a list of 1 to 16 unique ones, got "127.0.0.1:11435"',
       'tsfm.server.api_token (from TSFM_API_TOKEN) must be a real token, not a placeholder, got "changeme"',
     ])
   })

@@ -58,13 +58,13 @@ const CASES: readonly Case[] = [
     name: 'a base_url without a scheme',
     tsfm: { adapter: { base_url: 'localhost:11435' } },
     path: 'tsfm.adapter.base_url',
-    message: 'tsfm.adapter.base_url must be an http(s) URL like "http://127.0.0.1:11435", got "localhost:11435"',
+    message: 'tsfm.adapter.base_url must be an http(s) URL like "http://127.0.0.1:11435", or a list of 1 to 16 unique ones, got "localhost:11435"',
   },
   {
     name: 'a base_url that is not http',
     tsfm: { adapter: { base_url: 'ftp://127.0.0.1/' } },
     path: 'tsfm.adapter.base_url',
-    message: 'tsfm.adapter.base_url must be an http(s) URL like "http://127.0.0.1:11435", got "ftp://127.0.0.1/"',
+    message: 'tsfm.adapter.base_url must be an http(s) URL like "http://127.0.0.1:11435", or a list of 1 to 16 unique ones, got "ftp://127.0.0.1/"',
   },
   { name: 'an empty model name', tsfm: { adapter: { model: ' ' } }, path: 'tsfm.adapter.model', message: 'tsfm.adapter.model must be a non-empty string, got " "' },
   { name: 'too many retries', tsfm: { adapter: { retry_count: 11 } }, path: 'tsfm.adapter.retry_count', message: 'tsfm.adapter.retry_count must be an integer in 0..10, got 11' },
@@ -201,7 +201,7 @@ describe('validation', () => {
   it('cuts a huge bad value to 80 characters in the message', () => {
     const err = thrown(() => resolve({ adapter: { model: 42, base_url: 'y'.repeat(10_000) } }))
     const lines = err.message.split('\n')
-    expect(lines[0]).toBe(`tsfm.adapter.base_url must be an http(s) URL like "http://127.0.0.1:11435", got "${'y'.repeat(76)}...`)
+    expect(lines[0]).toBe(`tsfm.adapter.base_url must be an http(s) URL like "http://127.0.0.1:11435", or a list of 1 to 16 unique ones, got "${'y'.repeat(76)}...`)
     expect(lines[1]).toBe('tsfm.adapter.model must be a non-empty string, got 42')
   })
 

@@ -1,9 +1,13 @@
 import type { Clock, TimerHandle } from '../../../clock/clock.js'
 import type { LaneStats } from '../../types.js'
 import type { PendingJob } from '../pending-job.js'
-import { CostModel } from './cost-model.js'
-import { InflightLimit, type LimitConfig } from './limiter.js'
+import type { CostModel } from './cost-model.js'
+import type { LimitConfig } from './limiter.js'
 import { JobQueue } from './job-queue.js'
+import { HedgeState, InFlight, Replica } from './replica.js'
+import { Cancel } from '../cancel.js'
+import type { HedgeBudget } from './hedge-budget.js'
+import { nextHealth, type ReplicaEvent } from './replica-health.js'
 
 /**
  * One upstream lane (SPEC §3 step 8, §7): the jobs for one model on one upstream, which tollama
@@ -43,63 +47,67 @@ export interface LaneOptions {
   readonly priorFixedMs: number
   readonly priorPerSeriesMs: number
   /**
-   * Runs one batch through its attempts; resolves when every member is settled. `release` may be
-   * called earlier, when the batch stops occupying the upstream (a retry backoff): its slot is
-   * free from then on, and its retry goes outside the limit.
+   * The replicas' names in stats (`model@host:port`), one per replica of `adapter.base_url`;
+   * absent = one replica, named as the lane.
    */
-  readonly send: (group: PendingJob[], observe: AttemptObserver, release: () => void) => Promise<void>
+  readonly replicas?: readonly string[]
+  /** Failed requests in a row that take a replica's slot down (replica-health.ts). */
+  readonly failuresToDown?: number
+  /** How often a slot that is down is probed. */
+  readonly probeMs?: number
+  /** `GET /api/version` on replica `i`: does it answer? (Several replicas only.) */
+  readonly probe?: (replica: number) => Promise<boolean>
+  /** Random numbers in [0, 1) for the two random choices among more than two replicas. */
+  readonly random?: () => number
+  /**
+   * Runs one batch through its attempts on replica `replica`; resolves when every member is
+   * settled. `release` may be called earlier, when the batch stops occupying the upstream (a
+   * retry backoff): its slot is free from then on, and its retry goes outside the limit.
+   */
+  readonly send: (group: PendingJob[], replica: number, observe: AttemptObserver, release: () => void, cancel: Cancel | null) => Promise<void>
+  /**
+   * Hedging (several replicas): after this long a request carrying `priority: high` jobs still
+   * unanswered is hedged — `adaptive` = its replica's recent p95, at least HEDGE_FLOOR_MS; 0 or
+   * absent = never.
+   */
+  readonly hedgeAfterMs?: number | 'adaptive'
+  /** Shared by every lane: hedges at most this share of upstream requests. */
+  readonly hedgeBudget?: HedgeBudget
+  /** Sends `members` once to replica `replica`; resolves with whether it answered them all. */
+  readonly hedge?: (members: PendingJob[], replica: number, cancel: Cancel) => Promise<boolean>
   /** Settles a job shed from the queue (`queue_timeout`). */
   readonly shed: (p: PendingJob) => void
 }
 
 /** How one HTTP attempt of a batch ended, for the limiter and the cost model. */
 export type AttemptVerdict = 'ok' | 'drop' | 'neutral'
-export type AttemptObserver = (series: number, attempt: number, ms: number, verdict: AttemptVerdict) => void
+/** `reason`: the failure's reason when the attempt failed (a refused connection takes a replica down at once). */
+export type AttemptObserver = (series: number, attempt: number, ms: number, verdict: AttemptVerdict, reason?: string) => void
 
 /** What `/tsfm/state` and the metrics show of a lane (the protocol's `LaneStats`). */
 export type LaneSnapshot = LaneStats
 
-/** One request in flight: what it carries and when the lane expects the upstream to be done with it. */
-class InFlight {
-  constructor(
-    readonly series: number,
-    readonly sentAt: number,
-    /** When the upstream is predicted to be done with it (updated as requests ahead of it end). */
-    public predictedEnd: number,
-    /** Nothing of ours was in flight when it was sent: its latency is service time. */
-    readonly alone: boolean,
-    /** Requests in flight, itself included, when it was sent (did the limit bind?). */
-    readonly outstanding: number,
-  ) {}
-}
-
 export class Lane {
   readonly name: string
+  /** Not yet told where its model is installed (the engine does on first use). */
+  fresh = true
   readonly #o: LaneOptions
   readonly #clock: Clock
   readonly #queue = new JobQueue()
-  readonly #limit: InflightLimit
-  readonly #cost: CostModel
-  readonly #inflight = new Set<InFlight>()
-  /** When the upstream is predicted to be done with everything this lane sent. */
-  #busyUntil = 0
-  /**
-   * How much longer requests take than predicted (actual ÷ predicted time from sending to the
-   * answer, smoothed): predictions are scaled by it, so a job is shed when it arrives rather than
-   * after waiting on an optimistic estimate. Measured: 1.5 × capacity of open-loop arrivals shed
-   * half its jobs more than 100 ms after they arrived (p99 1.1 s) before this correction.
-   */
-  #drift = 1
-  /** The last answer: when, and how many series it carried (the hold waits for that many). */
-  #lastDoneAt = Number.NEGATIVE_INFINITY
-  #lastDoneSeries = 0
+  /** One slot per replica (replica.ts); one with a single upstream. */
+  readonly #replicas: readonly Replica[]
+  /** Scratch for `#predictedStart`: full batches given to each replica (no allocation per call). */
+  readonly #ahead: Float64Array
+  /** The replica `#predictedStart` found first free. */
+  #startOn: Replica
+  readonly #failuresToDown: number
+  readonly #random: () => number
   #wake: TimerHandle | null = null
   #wakeAt = Number.POSITIVE_INFINITY
   #shedTimer: TimerHandle | null = null
   #shedTimerAt = Number.POSITIVE_INFINITY
   #shed = 0
-  #requests = 0
-  #series = 0
+  #hedges = 0
   #closing = false
   readonly #onWake = (): void => {
     this.#wake = null
@@ -125,8 +133,12 @@ export class Lane {
     this.name = opts.name
     this.#o = opts
     this.#clock = opts.clock
-    this.#limit = new InflightLimit(opts.limit)
-    this.#cost = new CostModel(opts.priorFixedMs, opts.priorPerSeriesMs)
+    const names = opts.replicas ?? [opts.name]
+    this.#replicas = names.map((n, i) => new Replica(i, n, opts.limit, opts.priorFixedMs, opts.priorPerSeriesMs))
+    this.#ahead = new Float64Array(this.#replicas.length)
+    this.#startOn = this.#replicas[0] as Replica
+    this.#failuresToDown = opts.failuresToDown ?? 5
+    this.#random = opts.random ?? Math.random
   }
 
   get queued(): number {
@@ -134,20 +146,34 @@ export class Lane {
   }
 
   get inflight(): number {
-    return this.#inflight.size
+    let n = 0
+    for (const r of this.#replicas) n += r.inflight.size
+    return n
   }
 
+  /** The first replica's limit (the lane's, with one replica). */
   get limit(): number {
-    return this.#limit.value
+    return (this.#replicas[0] as Replica).limit.value
   }
 
+  /** The first replica's cost model (the lane's, with one replica). */
   get cost(): CostModel {
-    return this.#cost
+    return (this.#replicas[0] as Replica).cost
+  }
+
+  /** Hedges sent. */
+  get hedges(): number {
+    return this.#hedges
+  }
+
+  /** Replica `i`'s slot (tests, stats). */
+  replica(i: number): Replica {
+    return this.#replicas[i] as Replica
   }
 
   /** Nothing queued and nothing in flight. */
   get idle(): boolean {
-    return this.#queue.size === 0 && this.#inflight.size === 0
+    return this.#queue.size === 0 && this.inflight === 0
   }
 
   /**
@@ -176,12 +202,14 @@ export class Lane {
   /** Send batches while slots are free (see the file comment for the hold after an answer). */
   pump(): void {
     const now = this.#clock.now()
-    while (this.#inflight.size < this.#limit.value && this.#queue.size > 0) {
-      if (this.#holding(now) || this.#early(now)) return
+    while (this.#queue.size > 0) {
+      const r = this.#choose(now)
+      if (r === null) return
+      if (this.#holding(r, now) || this.#early(r, now)) return
       const head = this.#queue.peek() as PendingJob
       const group = this.#queue.take(head.key, this.#o.maxSeries)
-      const fitting = this.#o.policy === 'predicted' ? this.#dropLate(group, now) : group
-      if (fitting.length > 0) this.#dispatch(fitting, now)
+      const fitting = this.#o.policy === 'predicted' ? this.#dropLate(group, r, now) : group
+      if (fitting.length > 0) this.#dispatch(fitting, r, now)
     }
   }
 
@@ -194,7 +222,8 @@ export class Lane {
     const now = this.#clock.now()
     while (this.#queue.size > 0) {
       const head = this.#queue.peek() as PendingJob
-      this.#dispatch(this.#queue.take(head.key, this.#o.maxSeries), now)
+      const r = this.#choose(now, true) as Replica
+      this.#dispatch(this.#queue.take(head.key, this.#o.maxSeries), r, now)
     }
     // Nothing is queued any more: no shed timer may keep the closing thread alive.
     this.#stopTimers()
@@ -213,20 +242,146 @@ export class Lane {
     return this.#queue.takeAll()
   }
 
-  snapshot(): LaneSnapshot {
+  /**
+   * Which replicas have the model (`/api/tags`), by index; null for a replica that could not be
+   * asked (then it is assumed to). When none has it, all are used (the upstream's 404 says so).
+   */
+  setServes(serves: readonly (boolean | null)[]): void {
+    for (const r of this.#replicas) r.serves = serves[r.index] ?? true
+    this.#reassess()
+    this.pump()
+  }
+
+  /** Its state, one entry per replica (`model@host:port`), or the lane's with one replica. */
+  snapshots(out: LaneSnapshot[]): void {
     const now = this.#clock.now()
-    return {
-      lane: this.name,
-      limit: this.#limit.value,
-      inflight: this.#inflight.size,
-      queued: this.#queue.size,
-      predicted_wait_ms: round1(this.#predictedStart(this.#queue.size, now) - now),
-      shed: this.#shed,
-      requests: this.#requests,
-      series: this.#series,
-      cost_fixed_ms: round1(this.#cost.fixedMs),
-      cost_per_series_ms: round1(this.#cost.perSeriesMs * 100) / 100,
+    const wait = round1(this.#predictedStart(this.#queue.size, now) - now)
+    for (const r of this.#replicas) {
+      out.push({
+        lane: r.name,
+        limit: r.limit.value,
+        inflight: r.inflight.size,
+        queued: this.#queue.size,
+        predicted_wait_ms: wait,
+        shed: this.#shed,
+        requests: r.requests,
+        series: r.series,
+        cost_fixed_ms: round1(r.cost.fixedMs),
+        cost_per_series_ms: round1(r.cost.perSeriesMs * 100) / 100,
+        hedges: r.hedges,
+      })
     }
+  }
+
+  /** The first entry of `snapshots` (the lane's, with one replica). */
+  snapshot(): LaneSnapshot {
+    const out: LaneSnapshot[] = []
+    this.snapshots(out)
+    return out[0] as LaneSnapshot
+  }
+
+  // ---- routing between replicas -------------------------------------------------------
+
+  /**
+   * Which replicas a batch may go to: the healthy ones that have the model; if none is healthy,
+   * those that have it; if none has it, all. With one replica: it.
+   */
+  #routeMode(): RouteMode {
+    if (this.#replicas.length === 1) return ROUTE_ALL
+    let serving = false
+    for (const r of this.#replicas) {
+      if (!r.serves) continue
+      if (r.usable) return ROUTE_HEALTHY
+      serving = true
+    }
+    return serving ? ROUTE_SERVING : ROUTE_ALL
+  }
+
+  #routable(r: Replica, mode: RouteMode): boolean {
+    return mode === ROUTE_ALL || (r.serves && (mode === ROUTE_SERVING || r.usable))
+  }
+
+  /**
+   * The replica the next batch goes to: among the routable ones with a free slot, the one
+   * predicted to finish it first — its outstanding work plus the batch at its measured cost,
+   * scaled by its drift. With more than two, two random candidates are compared (the power of
+   * two choices: the herd does not all pick the one replica that looked best at the last
+   * report). Null when no routable replica has a free slot (`any`: closing — any slot).
+   */
+  #choose(now: number, any = false): Replica | null {
+    const mode = this.#routeMode()
+    const n = Math.min(this.#queue.size, this.#o.maxSeries)
+    let count = 0
+    for (const r of this.#replicas) if (this.#routable(r, mode) && (any || r.hasSlot)) count++
+    if (count === 0) return null
+    let a = -1
+    let b = -1
+    if (count > 2) {
+      a = Math.floor(this.#random() * count)
+      b = Math.floor(this.#random() * (count - 1))
+      if (b >= a) b++
+    }
+    let best: Replica | null = null
+    let bestAt = Number.POSITIVE_INFINITY
+    let k = 0
+    for (const r of this.#replicas) {
+      if (!this.#routable(r, mode) || !(any || r.hasSlot)) continue
+      const ordinal = k++
+      if (a >= 0 && ordinal !== a && ordinal !== b) continue
+      const wait = r.inflight.size < r.parallelism ? 0 : Math.max(0, r.busyUntil - now)
+      // A replica left idle for STALE_MS gets the batch whatever its figures say: they are only
+      // relearnt from its answers, and one slow request (a stall, a cold connection) otherwise
+      // starved it for good — measured: 1 request of 44 in a 10 s run, the other replica alone
+      // at 230 ms p50 for 32 callers.
+      const stale = r.inflight.size === 0 && now - r.lastDoneAt > STALE_MS
+      const at = stale ? now : now + (wait + r.cost.costMs(n)) * r.drift
+      if (at < bestAt) {
+        bestAt = at
+        best = r
+      }
+    }
+    return best
+  }
+
+  /**
+   * Where a batch that failed on replica `i` retries: if `i` is down now, the routable replica
+   * predicted to be free first (the retry goes outside its limit, as every retry does: its slot
+   * was released for the backoff); -1 = stay (one replica, `i` not down, or no other).
+   */
+  alternativeTo(i: number): number {
+    const from = this.#replicas[i]
+    if (from === undefined || from.health.state !== 'down') return -1
+    return this.#other(from)?.index ?? -1
+  }
+
+  /** A health event of replica `r` (several replicas only: one replica's health is the main thread's breaker). */
+  #health(r: Replica, e: ReplicaEvent): void {
+    if (this.#replicas.length === 1) return
+    const before = r.health
+    r.health = nextHealth(before, e, this.#failuresToDown)
+    if (r.health.state === before.state) return
+    if (r.health.state === 'down') this.#scheduleProbe(r)
+    // Fewer (or more) replicas to serve the queue: its predictions changed.
+    this.#reassess()
+    this.pump()
+  }
+
+  #scheduleProbe(r: Replica): void {
+    const probe = this.#o.probe
+    if (probe === undefined || this.#closing || r.probe !== null) return
+    r.probe = this.#clock.setTimeout(
+      () => {
+        r.probe = null
+        if (this.#closing) return
+        void probe(r.index).then((ok) => {
+          if (this.#closing || r.health.state !== 'down') return
+          if (ok) this.#health(r, 'probe_ok')
+          else this.#scheduleProbe(r)
+        })
+      },
+      this.#o.probeMs ?? 500,
+      true,
+    )
   }
 
   // ---- internals ----------------------------------------------------------------------
@@ -239,16 +394,28 @@ export class Lane {
    * gaps of over 10 ms between them (so "wait while arrivals keep coming" cut the hold short);
    * no hold gave batches of 3.5 series (0.25 × CAP), a 15 ms hold 16 (0.76 ×), a 30 ms one 32
    * (0.83 ×). A lone caller (an answer of one series) is never held: its next job alone meets the
-   * expectation. Open-loop traffic that does not come back waits at most `windowMs`.
+   * expectation. Open-loop traffic that does not come back waits at most `windowMs`. With several
+   * replicas the hold is the chosen replica's: the callers its last answer freed.
    */
-  #holding(now: number): boolean {
-    // Only an idle lane in front of a serial upstream holds: with a request of its own still
+  #holding(r: Replica, now: number): boolean {
+    // Only an idle replica in front of a serial upstream holds: with a request of its own still
     // running, `#early` decides; and an upstream that serves requests in parallel loses nothing
     // to a lone request, while a held job only waits — longest when the callers do not come
     // back through this lane (cache hits: the mixed profile's p95 rose from 93 to 110 ms).
-    if (this.#closing || this.#o.windowMs <= 0 || this.#inflight.size > 0 || this.#parallelism() > 1) return false
-    const at = this.#lastDoneAt + this.#o.windowMs
-    if (now >= at || this.#queue.size >= Math.min(this.#lastDoneSeries, this.#o.maxSeries)) return false
+    if (this.#closing || this.#o.windowMs <= 0 || r.inflight.size > 0 || r.parallelism > 1) return false
+    let want = r.lastDoneSeries
+    let from = r.lastDoneAt
+    if (this.#replicas.length > 1) {
+      // Several replicas: the idle one waits for its share of the callers — everything the lane
+      // has out or queued, over the replicas that serve it — at most `windowMs` after its answer
+      // or the head job's arrival, whichever is later. Waiting only for its own last answer's
+      // callers, a replica that once sent a small batch kept sending small ones (measured, two
+      // replicas at 25 ms + 6 ms/series, 32 clients: mean batch 5.4 series, 1.32 × one replica).
+      want = Math.ceil((this.#seriesOut() + this.#queue.size) / this.#routableCount())
+      from = Math.max(from, (this.#queue.peek() as PendingJob).receivedAt)
+    }
+    const at = from + this.#o.windowMs
+    if (now >= at || this.#queue.size >= Math.min(want, this.#o.maxSeries)) return false
     this.#wakeAt_(at, now)
     return true
   }
@@ -262,14 +429,29 @@ export class Lane {
    * series, 0.14 × CAP). An upstream that serves requests in parallel has free runners while
    * fewer than its parallelism are in flight: those are used at once.
    */
-  #early(now: number): boolean {
-    if (this.#closing || this.#inflight.size < this.#parallelism() || this.#queue.size >= this.#o.maxSeries) return false
+  #early(r: Replica, now: number): boolean {
+    if (this.#closing || r.inflight.size < r.parallelism || this.#queue.size >= this.#o.maxSeries) return false
     let first = Number.POSITIVE_INFINITY
-    for (const f of this.#inflight) if (f.predictedEnd < first) first = f.predictedEnd
+    for (const f of r.inflight) if (f.predictedEnd < first) first = f.predictedEnd
     const at = first - JUST_IN_TIME_MS
     if (now >= at) return false
     this.#wakeAt_(at, now)
     return true
+  }
+
+  /** Series in flight on every replica. */
+  #seriesOut(): number {
+    let n = 0
+    for (const r of this.#replicas) for (const f of r.inflight) n += f.series
+    return n
+  }
+
+  /** Replicas a batch may go to now (at least one). */
+  #routableCount(): number {
+    const mode = this.#routeMode()
+    let n = 0
+    for (const r of this.#replicas) if (this.#routable(r, mode)) n++
+    return Math.max(1, n)
   }
 
   /** Pump again at `at` (one timer for the hold and the just-in-time send). */
@@ -280,27 +462,95 @@ export class Lane {
     this.#wake = this.#clock.setTimeout(this.#onWake, at - now)
   }
 
-  #dispatch(group: PendingJob[], now: number): void {
+  #dispatch(group: PendingJob[], r: Replica, now: number): void {
     if (this.#wake !== null) {
       this.#clock.clearTimeout(this.#wake)
       this.#wake = null
       this.#wakeAt = Number.POSITIVE_INFINITY
     }
     const n = group.length
-    const end = Math.max(now, this.#busyUntil) + this.#cost.costMs(n)
-    const flight = new InFlight(n, now, end, this.#inflight.size === 0, this.#inflight.size + 1)
-    this.#busyUntil = end
-    this.#inflight.add(flight)
-    this.#requests++
-    this.#series += n
-    const observe: AttemptObserver = (series, attempt, ms, verdict) => this.#observe(flight, series, attempt, ms, verdict)
-    void this.#o.send(group, observe, () => this.#done(flight, false)).then(() => this.#done(flight, true))
+    const end = Math.max(now, r.busyUntil) + r.cost.costMs(n)
+    const hedge = this.#hedgeable(group) ? new HedgeState(group, new Cancel()) : null
+    const flight = new InFlight(r, n, now, end, r.inflight.size === 0, r.inflight.size + 1, hedge)
+    r.busyUntil = end
+    r.inflight.add(flight)
+    r.requests++
+    r.series += n
+    this.#o.hedgeBudget?.earn()
+    if (hedge !== null) hedge.timer = this.#clock.setTimeout(() => this.#sendHedge(flight), this.#hedgeDelay(r, n))
+    const observe: AttemptObserver = (series, attempt, ms, verdict, reason) => this.#observe(flight, series, attempt, ms, verdict, reason)
+    void this.#o.send(group, r.index, observe, () => this.#done(flight, false), hedge === null ? null : hedge.own).then(() => this.#done(flight, true))
   }
 
-  #observe(flight: InFlight, series: number, attempt: number, ms: number, verdict: AttemptVerdict): void {
+  // ---- hedging (several replicas) -----------------------------------------------------
+
+  /** A batch with a `priority: high` member, hedging on and another replica to hedge to. */
+  #hedgeable(group: readonly PendingJob[]): boolean {
+    const after = this.#o.hedgeAfterMs
+    if (this.#replicas.length < 2 || this.#o.hedge === undefined || after === undefined || after === 0 || this.#closing) return false
+    for (const p of group) if (p.job.high) return true
+    return false
+  }
+
+  /**
+   * How long a request of `n` series on `r` runs before it is hedged: the configured delay, or
+   * (`adaptive`) the replica's recent p95 — until it has 20 answers, twice the predicted service
+   * time — never under HEDGE_FLOOR_MS (the blueprint's 300 ms: a hedge sooner than that doubles
+   * work for answers that were about to come anyway).
+   */
+  #hedgeDelay(r: Replica, n: number): number {
+    const after = this.#o.hedgeAfterMs
+    if (typeof after === 'number') return after
+    const p95 = r.p95()
+    return Math.max(HEDGE_FLOOR_MS, Number.isNaN(p95) ? 2 * r.cost.costMs(n) * r.drift : p95)
+  }
+
+  /** The hedge's moment: the request's still unanswered high members, once, to the replica predicted free first. */
+  #sendHedge(flight: InFlight): void {
+    const h = flight.hedge as HedgeState
+    h.timer = null
+    const from = flight.replica
+    if (!from.inflight.has(flight) || this.#closing) return
+    let members: PendingJob[] | null = null
+    for (const p of h.group) if (p.job.high && !p.settled) (members ??= []).push(p)
+    if (members === null) return
+    const to = this.#other(from)
+    if (to === null || !(this.#o.hedgeBudget?.take() ?? true)) return
+    const cancel = new Cancel()
+    h.sent = cancel
+    this.#hedges++
+    from.hedges++
+    const hedge = this.#o.hedge as NonNullable<LaneOptions['hedge']>
+    void hedge(members, to.index, cancel).then(() => {
+      // It answered the last of the batch's members: the original request is the loser.
+      for (const p of h.group) if (!p.settled) return
+      h.own.abort()
+    })
+  }
+
+  /** Another usable replica that has the model, the one predicted to be free first; null if none. */
+  #other(from: Replica): Replica | null {
+    const mode = this.#routeMode()
+    const now = this.#clock.now()
+    let best: Replica | null = null
+    let bestAt = Number.POSITIVE_INFINITY
+    for (const r of this.#replicas) {
+      if (r === from || !r.usable || !this.#routable(r, mode)) continue
+      const at = Math.max(now, r.busyUntil)
+      if (at < bestAt) {
+        bestAt = at
+        best = r
+      }
+    }
+    return best
+  }
+
+  #observe(flight: InFlight, series: number, attempt: number, ms: number, verdict: AttemptVerdict, reason: string | undefined): void {
     if (verdict === 'neutral') return
+    const r = flight.replica
     if (verdict === 'drop') {
-      this.#limit.update(DROP)
+      r.limit.update(DROP)
+      this.#health(r, reason === UNREACHABLE ? 'unreachable' : 'failure')
       return
     }
     // What the cost model learns from — it must be the no-load cost, or the limiter would take
@@ -311,60 +561,87 @@ export class Lane {
     // itself — a fixed cost of 395 ms learnt from waits, a limit of 30, batches of 2 series.
     // If the upstream slows under sustained load, the limit falls on the longer latency until
     // requests go alone again and the model catches up.
-    if (attempt === 1 && flight.alone) this.#cost.observe(series, ms)
-    this.#limit.update({ kind: 'ok', rttMs: ms, noLoadMs: this.#cost.costMs(series), outstanding: flight.outstanding })
+    if (attempt === 1 && flight.alone) r.cost.observe(series, ms)
+    if (attempt === 1) r.answered(ms)
+    r.limit.update({ kind: 'ok', rttMs: ms, noLoadMs: r.cost.costMs(series), outstanding: flight.outstanding })
+    this.#health(r, 'ok')
   }
 
   /** The request ended (`answered`), or entered a retry backoff (its slot is free, its timing not a sample). */
   #done(flight: InFlight, answered: boolean): void {
-    if (!this.#inflight.delete(flight)) return // released already (a retry backoff)
+    const r = flight.replica
+    const h = flight.hedge
+    if (h !== null) {
+      if (h.timer !== null) this.#clock.clearTimeout(h.timer)
+      h.timer = null
+      // The original answered first: its hedge is the loser.
+      if (answered) h.sent?.abort()
+    }
+    if (!r.inflight.delete(flight)) return // released already (a retry backoff)
     const now = this.#clock.now()
     const predicted = flight.predictedEnd - flight.sentAt
-    if (answered && predicted > 0) this.#drift = 0.8 * this.#drift + 0.2 * Math.min(4, Math.max(0.5, (now - flight.sentAt) / predicted))
-    this.#lastDoneAt = now
-    this.#lastDoneSeries = flight.series
+    // How much longer requests take than predicted (actual ÷ predicted time from sending to the
+    // answer, smoothed): predictions are scaled by it, so a job is shed when it arrives rather
+    // than after waiting on an optimistic estimate. Measured: 1.5 × capacity of open-loop
+    // arrivals shed half its jobs more than 100 ms after they arrived (p99 1.1 s) before this.
+    if (answered && predicted > 0) r.drift = 0.8 * r.drift + 0.2 * Math.min(4, Math.max(0.5, (now - flight.sentAt) / predicted))
+    r.lastDoneAt = now
+    r.lastDoneSeries = flight.series
     // The upstream is done with this request: the ones still in flight are served from now on,
     // in the order they were sent (a request that waited behind this one started only now —
     // its end predicted from its own send would be early whenever this one ended late).
     let busy = now
-    for (const f of this.#inflight) {
-      busy += this.#cost.costMs(f.series)
+    for (const f of r.inflight) {
+      busy += r.cost.costMs(f.series)
       if (busy > f.predictedEnd) f.predictedEnd = busy
     }
-    this.#busyUntil = busy
+    r.busyUntil = busy
     if (this.#o.policy === 'predicted') this.#reassess()
     this.pump()
   }
 
   /**
    * When a job with `ahead` series queued before it would start its own request: at once while a
-   * slot is free, else once the upstream has worked through what was sent and the full batches
-   * ahead of it — at the upstream's parallelism.
+   * replica has a free runner, else once the upstream has worked through what was sent and the
+   * full batches ahead of it — at the upstream's parallelism. With several replicas the full
+   * batches ahead go, one by one, to the replica that would finish each first, and the job starts
+   * on the replica free first after them (`#startOn`).
    */
   #predictedStart(ahead: number, now: number): number {
-    const full = Math.floor(ahead / this.#o.maxSeries)
-    // A free runner upstream (not just a free slot: on a serial upstream the next request waits
-    // behind the running one, `#early`): it starts now.
-    if (full === 0 && this.#inflight.size < this.#parallelism()) return now
-    const work = Math.max(0, this.#busyUntil - now) + full * this.#cost.costMs(this.#o.maxSeries)
-    return now + work * this.#drift
-  }
-
-  /**
-   * How many requests the upstream serves at once, as far as scheduling goes: the in-flight limit
-   * grows past its serial equilibrium (tolerance + queue = 2) only while latency stays flat with
-   * more requests outstanding, i.e. on an upstream that serves them in parallel, where a free
-   * runner is used at once instead of holding or sending just in time.
-   *
-   * Predictions do not use it: they count the upstream's work as served one request at a time,
-   * as tollama does per model family — pessimistic on a parallel upstream, never optimistic. A
-   * prediction divided by this flipped by 2× each time a serial lane's limit moved between 2 and
-   * 3, and re-assessment then shed jobs that had waited 1.2 s (12 % of the sheds at 1.5 ×
-   * capacity in a simulation of the lane); a parallelism kept at 1 until the limit passed 3
-   * never let the limit grow past it on a parallel upstream (the mixed profile: p95 112 ms).
-   */
-  #parallelism(): number {
-    return Math.max(1, this.#limit.value - 1)
+    const max = this.#o.maxSeries
+    const full = Math.floor(ahead / max)
+    const mode = this.#routeMode()
+    const k = this.#ahead
+    k.fill(0)
+    if (this.#replicas.length === 1) k[0] = full
+    else {
+      for (let b = 0; b < full; b++) {
+        let best = 0
+        let bestAt = Number.POSITIVE_INFINITY
+        for (const r of this.#replicas) {
+          if (!this.#routable(r, mode)) continue
+          const at = (Math.max(0, r.busyUntil - now) + ((k[r.index] as number) + 1) * r.cost.costMs(max)) * r.drift
+          if (at < bestAt) {
+            bestAt = at
+            best = r.index
+          }
+        }
+        k[best] = (k[best] as number) + 1
+      }
+    }
+    let start = Number.POSITIVE_INFINITY
+    for (const r of this.#replicas) {
+      if (!this.#routable(r, mode)) continue
+      const batches = k[r.index] as number
+      // A free runner upstream (not just a free slot: on a serial upstream the next request
+      // waits behind the running one, `#early`): it starts now.
+      const at = batches === 0 && r.inflight.size < r.parallelism ? now : now + (Math.max(0, r.busyUntil - now) + batches * r.cost.costMs(max)) * r.drift
+      if (at < start) {
+        start = at
+        this.#startOn = r
+      }
+    }
+    return start
   }
 
   /**
@@ -372,10 +649,18 @@ export class Lane {
    * batch it would leave in — at least everything queued now up to a full batch. Under load the
    * batch fills before it leaves, and a job admitted on the cost of its position alone was shed
    * at dispatch after waiting a second (measured at 1.5 × capacity: 29–69 % of the sheds).
+   *
+   * Predictions count each replica's work as served one request at a time, as tollama does per
+   * model family — pessimistic on a parallel upstream, never optimistic. A prediction divided by
+   * the parallelism flipped by 2× each time a serial lane's limit moved between 2 and 3, and
+   * re-assessment then shed jobs that had waited 1.2 s (12 % of the sheds at 1.5 × capacity in a
+   * simulation of the lane).
    */
   #predictedDone(ahead: number, now: number): number {
     const own = Math.min(this.#o.maxSeries, Math.max((ahead % this.#o.maxSeries) + 1, this.#queue.size + 1))
-    return this.#predictedStart(ahead, now) + this.#cost.costMs(own) * this.#drift
+    const start = this.#predictedStart(ahead, now)
+    const r = this.#startOn
+    return start + r.cost.costMs(own) * r.drift
   }
 
   /** Shed every queued job whose predicted completion no longer fits its deadline. */
@@ -398,9 +683,9 @@ export class Lane {
     this.#rearmShedTimer(now)
   }
 
-  /** Members of a batch about to go whose deadline its predicted service no longer fits. */
-  #dropLate(group: PendingJob[], now: number): PendingJob[] {
-    const done = now + (Math.max(0, this.#busyUntil - now) + this.#cost.costMs(group.length)) * this.#drift
+  /** Members of a batch about to go to `r` whose deadline its predicted service no longer fits. */
+  #dropLate(group: PendingJob[], r: Replica, now: number): PendingJob[] {
+    const done = now + (Math.max(0, r.busyUntil - now) + r.cost.costMs(group.length)) * r.drift
     let kept: PendingJob[] | null = null
     for (let i = 0; i < group.length; i++) {
       const p = group[i] as PendingJob
@@ -454,10 +739,13 @@ export class Lane {
     if (first !== null) this.#armShedTimer(first, now)
   }
 
-  /** The latest moment `p` may still wait in the queue. */
+  /** The latest moment `p` may still wait in the queue: a lone request on the quickest routable replica. */
   #lastChance(p: PendingJob): number {
     if (this.#o.policy === 'fixed') return p.receivedAt + this.#o.queueTimeoutMs
-    return p.job.deadline - this.#o.reserveMs - this.#cost.costMs(1) * this.#drift
+    const mode = this.#routeMode()
+    let single = Number.POSITIVE_INFINITY
+    for (const r of this.#replicas) if (this.#routable(r, mode)) single = Math.min(single, r.cost.costMs(1) * r.drift)
+    return p.job.deadline - this.#o.reserveMs - single
   }
 
   #stopTimers(): void {
@@ -467,8 +755,20 @@ export class Lane {
     this.#wake = null
     this.#shedTimer = null
     this.#shedTimerAt = Number.POSITIVE_INFINITY
+    for (const r of this.#replicas) {
+      if (r.probe !== null) this.#clock.clearTimeout(r.probe)
+      r.probe = null
+    }
   }
 }
+
+/** Which replicas `#routeMode` lets a batch go to. */
+type RouteMode = 0 | 1 | 2
+const ROUTE_HEALTHY: RouteMode = 0
+const ROUTE_SERVING: RouteMode = 1
+const ROUTE_ALL: RouteMode = 2
+/** The failure reason of a refused or reset connection (classify.ts UNAVAILABLE). */
+const UNREACHABLE = 'upstream_unavailable'
 
 const DROP = Object.freeze({ kind: 'drop' as const })
 /** Room an admitted job must have left under its deadline: this much plus a share of its predicted wait. */
@@ -476,6 +776,10 @@ const ADMISSION_MARGIN_MS = 10
 const ADMISSION_MARGIN = 0.15
 /** How long before a busy upstream is predicted to be free the next request leaves (see `#early`). */
 const JUST_IN_TIME_MS = 3
+/** How long a replica may stay without traffic before `#choose` gives it a batch to relearn from. */
+const STALE_MS = 1000
+/** The adaptive hedge delay's floor (the blueprint's P2-2: `hedge_after_ms` 300). */
+export const HEDGE_FLOOR_MS = 300
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10

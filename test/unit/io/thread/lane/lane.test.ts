@@ -4,12 +4,16 @@ import type { UpstreamJob } from '../../../../../src/io/types.js'
 import { batchKey } from '../../../../../src/io/thread/batch-key.js'
 import { Lane, type AttemptObserver, type LaneOptions } from '../../../../../src/io/thread/lane/lane.js'
 import { PendingJob } from '../../../../../src/io/thread/pending-job.js'
+import type { Cancel } from '../../../../../src/io/thread/cancel.js'
+import { HedgeBudget } from '../../../../../src/io/thread/lane/hedge-budget.js'
 import { makeJob } from '../../../../helpers/upstream-jobs.js'
 
 interface Sent {
   readonly group: PendingJob[]
+  readonly replica: number
   readonly observe: AttemptObserver
   readonly release: () => void
+  readonly cancel: Cancel | null
   readonly answer: () => void
 }
 
@@ -29,7 +33,7 @@ function lane(over: Partial<LaneOptions> = {}) {
     limit: { initial: 1, min: 1, max: 1, tolerance: 1.5, queue: 0.5 },
     priorFixedMs: 25,
     priorPerSeriesMs: 1,
-    send: (group, observe, release) => new Promise<void>((answer) => sent.push({ group, observe, release, answer })),
+    send: (group, replica, observe, release, cancel) => new Promise<void>((answer) => sent.push({ group, replica, observe, release, cancel, answer })),
     shed: (p) => shed.push(p),
     ...over,
   })
@@ -208,5 +212,120 @@ describe('a lane', () => {
     await t.answer(0, 90)
     expect(t.lane.cost.samples).toBe(1)
     expect(t.lane.cost.costMs(2)).toBeCloseTo(90, 6)
+  })
+})
+
+describe('a lane with two replicas', () => {
+  const two = { replicas: ['m@a', 'm@b'], limit: { initial: 2, min: 1, max: 2, tolerance: 1.5, queue: 0.5 }, random: () => 0.5 }
+
+  it('sends the next batch to the replica predicted to finish it first', () => {
+    const t = lane(two)
+    t.add(t.job())
+    t.add(t.job())
+    // the first replica is busy, the second idle: it takes the second batch at once
+    expect(t.sent.map((s) => s.replica)).toEqual([0, 1])
+  })
+
+  it('sends nothing more to a replica whose connection was refused, and moves its retry elsewhere', async () => {
+    const t = lane(two)
+    t.add(t.job())
+    t.add(t.job())
+    t.sent[1]!.observe(1, 1, 1, 'drop', 'upstream_unavailable')
+    expect(t.lane.replica(1).health.state).toBe('down')
+    expect(t.lane.alternativeTo(1)).toBe(0)
+    await t.answer(0)
+    t.add(t.job())
+    t.add(t.job())
+    expect(t.sent.slice(2).every((s) => s.replica === 0)).toBe(true)
+  })
+
+  it('labels each replica in its stats', () => {
+    const t = lane(two)
+    const out: ReturnType<typeof t.lane.snapshot>[] = []
+    t.lane.snapshots(out)
+    expect(out.map((s) => s.lane)).toEqual(['m@a', 'm@b'])
+  })
+})
+
+describe('hedging on a lane with two replicas', () => {
+  interface Hedged {
+    readonly members: PendingJob[]
+    readonly replica: number
+    readonly cancel: Cancel
+    readonly done: (all: boolean) => void
+  }
+  const hedging = (over: Partial<LaneOptions> = {}) => {
+    const hedges: Hedged[] = []
+    const t = lane({
+      replicas: ['m@a', 'm@b'],
+      limit: { initial: 2, min: 1, max: 2, tolerance: 1.5, queue: 0.5 },
+      random: () => 0.5,
+      hedgeAfterMs: 'adaptive',
+      hedgeBudget: new HedgeBudget(),
+      hedge: (members, replica, cancel) => new Promise<boolean>((done) => hedges.push({ members, replica, cancel, done })),
+      ...over,
+    })
+    return { ...t, hedges }
+  }
+
+  it('sends the unanswered high-priority members of a slow batch to the other replica after 300 ms at least', () => {
+    const t = hedging()
+    const [high, normal] = t.add(t.job({ high: true }), t.job())
+    expect(t.sent).toHaveLength(1)
+    t.clock.advance(299)
+    expect(t.hedges).toHaveLength(0)
+    t.clock.advance(1)
+    expect(t.hedges).toHaveLength(1)
+    expect(t.hedges[0]!.replica).toBe(1 - t.sent[0]!.replica)
+    expect(t.hedges[0]!.members).toEqual([high])
+    expect(t.hedges[0]!.members).not.toContain(normal)
+  })
+
+  it('cancels the original when its hedge answered every member, and the hedge when the original answered first', async () => {
+    const t = hedging()
+    const [only] = t.add(t.job({ high: true }))
+    t.clock.advance(300)
+    const own = t.sent[0]!
+    only!.settled = true // the hedge answered it (the engine settles once)
+    t.hedges[0]!.done(true)
+    await Promise.resolve()
+    await Promise.resolve()
+    // the original's cancel handle was aborted: its attempt ends now, quietly
+    expect(own.cancel?.cancelled).toBe(true)
+    const u = hedging()
+    u.add(u.job({ high: true }))
+    u.clock.advance(300)
+    await u.answer(0)
+    expect(u.hedges[0]!.cancel.cancelled).toBe(true)
+  })
+
+  it('does not hedge normal-priority batches, one replica, or past its budget', () => {
+    const normal = hedging()
+    normal.add(normal.job())
+    normal.clock.advance(2000)
+    expect(normal.hedges).toHaveLength(0)
+
+    const single = hedging({ replicas: ['m'] })
+    single.add(single.job({ high: true }))
+    single.clock.advance(2000)
+    expect(single.hedges).toHaveLength(0)
+
+    const broke = hedging({ hedgeBudget: new HedgeBudget(0.05, 1) })
+    broke.add(broke.job({ high: true }))
+    broke.add(broke.job({ high: true, model: 'x' }))
+    broke.clock.advance(2000)
+    expect(broke.hedges).toHaveLength(1)
+  })
+})
+
+describe('the hedge budget', () => {
+  it('allows one hedge per twenty upstream requests once its burst is spent', () => {
+    const b = new HedgeBudget(0.05, 1)
+    expect(b.take()).toBe(true)
+    expect(b.take()).toBe(false)
+    for (let i = 0; i < 19; i++) b.earn()
+    expect(b.take()).toBe(false)
+    b.earn()
+    expect(b.take()).toBe(true)
   })
 })
