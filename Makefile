@@ -22,7 +22,9 @@ lint: install
 typecheck: install
 	npx tsc -p tsconfig.check.json
 
+# The suite also starts redis-server and prometheus on 127.0.0.1 (installed when missing: .ci/test-servers).
 test: lint typecheck build
+	bash .ci/test-servers
 	npx vitest run
 
 run: build
