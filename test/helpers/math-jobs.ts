@@ -107,8 +107,11 @@ export function assertValidBand(values: Float64Array, job: MathJob): void {
     }
     if (nQ < 2) continue
     const width = (values[(nQ - 1) * H + h] as number) - (values[h] as number)
-    if (width < Math.min(job.min_width, 1)) throw new Error(`width ${width} below ${job.min_width} at step ${h}`)
-    if (width > job.max_width) throw new Error(`width ${width} above ${job.max_width} at step ${h}`)
+    // Within the spacing of doubles in [0, 1] (≤ 2⁻⁵², so 2 ε covers both ends): a guard of
+    // 5e-324 cannot make 0.5 and its neighbour closer than 1.1e-16 (fast-check found
+    // min_width = max_width = 5e-324 giving a 1.1e-16 band, both guards met as far as doubles go).
+    if (width < Math.min(job.min_width, 1) - WIDTH_SLACK) throw new Error(`width ${width} below ${job.min_width} at step ${h}`)
+    if (width > job.max_width + WIDTH_SLACK) throw new Error(`width ${width} above ${job.max_width} at step ${h}`)
   }
 }
 
@@ -122,3 +125,5 @@ export function sameResult(a: MathResult, b: MathResult): boolean {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false
   return true
 }
+
+const WIDTH_SLACK = 2 * Number.EPSILON
