@@ -15,13 +15,12 @@
  *   node dist/perf/cache/l2.bench.js [--calls 5000]
  */
 import { spawn } from 'node:child_process'
-import { connect } from 'node:net'
 import { bench, group, run, summary } from 'mitata'
 import { silentLogger } from '../../src/log.js'
 import { createRunner } from '../../src/runner.js'
 import { startSimulator } from '../../src/sim/index.js'
 import { forecastBody } from '../http/forecast-bodies.js'
-import { closedPort } from '../load/ports.js'
+import { accepts, closedPort } from '../load/ports.js'
 
 const argv = process.argv.slice(2)
 const callsArg = argv.indexOf('--calls')
@@ -104,16 +103,6 @@ async function main(): Promise<void> {
   await l2Runner.close()
   await sim.close()
   redis.kill('SIGKILL')
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy()
-      ok(true)
-    })
-    s.once('error', () => ok(false))
-  })
 }
 
 await main()

@@ -185,6 +185,11 @@ export function httpUrls(): Rule {
 }
 
 function isHttpUrl(value: unknown): boolean {
+  return isUrlOf(value, ['http:', 'https:'])
+}
+
+/** A parseable URL with a host and one of `protocols` (`'http:'` …). */
+function isUrlOf(value: unknown, protocols: readonly string[]): boolean {
   if (typeof value !== 'string') return false
   let url: URL
   try {
@@ -192,7 +197,7 @@ function isHttpUrl(value: unknown): boolean {
   } catch {
     return false
   }
-  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  return protocols.includes(url.protocol) && url.hostname !== ''
 }
 
 /** A `redis://` or `rediss://` URL, or null for no L2 (`null`/`none`/empty in the environment). */
@@ -203,14 +208,7 @@ export function redisUrl(): Rule {
 }
 
 function isRedisUrl(value: unknown): boolean {
-  if (typeof value !== 'string') return false
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    return false
-  }
-  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+  return isUrlOf(value, ['redis:', 'rediss:'])
 }
 
 /** `adaptive`, or a number of milliseconds ≥ 0 (0 = no hedging). */

@@ -1,5 +1,6 @@
 import type { ConformalAdjustment } from './adjustment.js'
 import { aciStep } from './aci.js'
+import { adjustedHigh, adjustedLow } from './adjusted-bounds.js'
 import type { OnlineCalibrationConfig } from './online-config.js'
 import { conformalQuantileLevel, windowQuantile } from './window-quantile.js'
 
@@ -62,13 +63,9 @@ export class SegmentLearner {
     }
     const c = center === null ? (lo + hi) / 2 : center
     const half = (hi - lo) / 2
-    // The band as adjustBand would serve it now (same arithmetic, same clipping to [0, 1]).
+    // The band as adjustBand serves it now (adjusted-bounds.ts: the same arithmetic to the bit).
     const a = this.current
-    const c2 = c + a.center_shift
-    const h2 = half * a.width_scale
-    const bandLo = clip(c2 - h2, 0, 1)
-    const bandHi = clip(c2 + h2, 0, 1)
-    const covered = y >= bandLo && y <= bandHi
+    const covered = y >= adjustedLow(low, center, high, a) && y <= adjustedHigh(low, center, high, a)
     const cfg = this.#config
     this.alpha = aciStep(this.alpha, this.#alphaTarget, cfg.gamma, !covered, cfg.alphaMin, cfg.alphaMax)
 

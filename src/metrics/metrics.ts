@@ -46,8 +46,14 @@ export interface MetricsOptions {
 
 /** Where the `tsfm_inflight` and `tsfm_mailbox_depth` gauges read their values at scrape time. */
 /** What the conformal calibration reports (src/conformal/calibration.ts), read at scrape time. */
+export interface CalibrationReading {
+  readonly segment: string | null
+  readonly coverage: number
+  readonly meanWidth: number
+}
+
 export interface CalibrationSource {
-  readings(): ReadonlyArray<{ readonly segment: string | null; readonly coverage: number; readonly meanWidth: number }>
+  readings(): readonly CalibrationReading[]
   readonly counters: { readonly matched: number; readonly unmatched: number; readonly early: number }
   readonly pending: number
 }
@@ -204,31 +210,23 @@ export class Metrics {
     // Conformal calibration, read when scraped. The segment label is a state file's segment key
     // (bounded by the file, and by CoverageWindow's 256) or "default".
     const calibration = (): CalibrationSource | null => this.#calibration
-    new Gauge({
-      name: 'tsfm_conformal_coverage',
-      help: 'Realised coverage of the served conformal band per segment, over its last conformal.online.window outcomes.',
-      labelNames: ['segment'] as const,
-      registers,
-      collect() {
-        const c = calibration()
-        if (c === null) return
-        // Reset first: a segment a reloaded file no longer has must not keep reporting.
-        this.reset()
-        for (const r of c.readings()) this.labels(r.segment ?? 'default').set(r.coverage)
-      },
-    })
-    new Gauge({
-      name: 'tsfm_conformal_width',
-      help: 'Mean width (high − low) of the served conformal band per segment, over the same outcomes.',
-      labelNames: ['segment'] as const,
-      registers,
-      collect() {
-        const c = calibration()
-        if (c === null) return
-        this.reset()
-        for (const r of c.readings()) this.labels(r.segment ?? 'default').set(r.meanWidth)
-      },
-    })
+    const perSegment = (name: string, help: string, value: (r: CalibrationReading) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['segment'] as const,
+        registers,
+        collect() {
+          const c = calibration()
+          if (c === null) return
+          // Reset first: a segment a reloaded file no longer has must not keep reporting.
+          this.reset()
+          for (const r of c.readings()) this.labels(r.segment ?? 'default').set(value(r))
+        },
+      })
+    }
+    perSegment('tsfm_conformal_coverage', 'Realised coverage of the served conformal band per segment, over its last conformal.online.window outcomes.', (r) => r.coverage)
+    perSegment('tsfm_conformal_width', 'Mean width (high − low) of the served conformal band per segment, over the same outcomes.', (r) => r.meanWidth)
     new Gauge({
       name: 'tsfm_conformal_pending_bands',
       help: 'Served bands waiting for their outcome (bounded by conformal.online.max_pending).',

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect } from 'node:net'
-import { closedPort } from '../../perf/load/ports.js'
+import { accepts, closedPort } from '../../perf/load/ports.js'
 
 /**
  * A real redis-server for one test file: 127.0.0.1 only, no persistence, on a port nobody was
@@ -61,14 +61,4 @@ export async function startRedis(): Promise<TestRedis> {
   }
   await r.start()
   return r
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((ok) => {
-    const s = connect(port, '127.0.0.1', () => {
-      s.destroy()
-      ok(true)
-    })
-    s.once('error', () => ok(false))
-  })
 }
