@@ -21,7 +21,7 @@ import { formatCriteria, saveResult } from '../load/report.js'
 
 export const HEDGING = {
   callers: 32,
-  high: 4,
+  high: 16,
   durationMs: 15_000,
   stalled: ['--serial', '--latency-fixed', '25', '--latency-per-series', '6', '--faults', 'hang=0.1', '--hang-ms', '2000'],
   healthy: ['--serial', '--latency-fixed', '25', '--latency-per-series', '6'],
@@ -35,6 +35,8 @@ interface Run {
   readonly fallbacks: number
   readonly hedges: number
   readonly upstreamRequests: number
+  /** Upstream requests per replica: the stalling one, then the other. */
+  readonly byReplica: readonly number[]
   /** Requests the stalling replica held for 2 s. */
   readonly stalls: number
 }
@@ -73,7 +75,7 @@ async function run(sims: readonly Child[], hedgeAfterMs: number | 'adaptive', du
     let hedges = 0
     for (const lane of Object.values(runner.state().lanes)) hedges += lane.io?.hedges ?? 0
     const stats = await Promise.all(sims.map((s) => simStats(s.url)))
-    return { high: percentiles(high), normal: percentiles(normal), fallbacks, hedges, upstreamRequests: stats.reduce((a, s) => a + s.forecastRequests, 0), stalls: stats.reduce((a, s) => a + (s.faults.hang ?? 0), 0) }
+    return { high: percentiles(high), normal: percentiles(normal), fallbacks, hedges, upstreamRequests: stats.reduce((a, s) => a + s.forecastRequests, 0), byReplica: stats.map((s) => s.forecastRequests), stalls: stats.reduce((a, s) => a + (s.faults.hang ?? 0), 0) }
   } finally {
     await runner.close()
   }
@@ -107,7 +109,7 @@ export async function runHedging(durationMs: number): Promise<HedgingResult> {
 }
 
 function line(name: string, r: Run): string {
-  return `${name}: high p50 ${ms(r.high.p50)} p99 ${ms(r.high.p99)} (${r.high.count}), normal p50 ${ms(r.normal.p50)} p99 ${ms(r.normal.p99)} (${r.normal.count}), fallbacks ${r.fallbacks}, stalls ${r.stalls}, hedges ${r.hedges} of ${r.upstreamRequests} upstream requests`
+  return `${name}: high p50 ${ms(r.high.p50)} p99 ${ms(r.high.p99)} (${r.high.count}), normal p50 ${ms(r.normal.p50)} p99 ${ms(r.normal.p99)} (${r.normal.count}), fallbacks ${r.fallbacks}, stalls ${r.stalls}, hedges ${r.hedges} of ${r.upstreamRequests} upstream requests (${r.byReplica.join(' to the stalling replica, ')} to the other)`
 }
 
 runIfEntry(import.meta.url, 'lanes-hedging', async (argv) => {

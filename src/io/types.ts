@@ -119,6 +119,12 @@ export interface LaneStats {
   readonly cost_per_series_ms: number
   /** Hedges sent for requests of this replica (several replicas only; 0 otherwise). */
   readonly hedges: number
+  /**
+   * Whether the lane sends to this replica (replica-health.ts): `up`, `trial` (one batch after a
+   * probe answered), `down` (none until a probe answers). Always `up` with one replica: its
+   * health is the main thread's breaker.
+   */
+  readonly health: 'up' | 'trial' | 'down'
 }
 
 export interface IoStats {

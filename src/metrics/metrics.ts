@@ -90,6 +90,10 @@ export class Metrics {
   readonly #laneWait: Gauge<'lane'>
   readonly #laneShed: Counter<'lane'>
   readonly #laneShedChildren = new Map<string, Child<Counter<'lane'>>>()
+  readonly #replicaState: Gauge<'lane'>
+  readonly #laneHedges: Counter<'lane'>
+  /** Each lane's hedge count at its last report: the counter grows by the difference. */
+  readonly #hedgesSeen = new Map<string, number>()
   readonly #tollamaLatency: Histogram<'endpoint' | 'outcome'>
   readonly #tollamaChildren = new Map<string, Child<Histogram<'endpoint' | 'outcome'>>>()
   readonly #requestsChildren = new Map<string, Child<Counter<'status' | 'runtime'>>>()
@@ -264,6 +268,13 @@ export class Metrics {
     this.#laneInflight = lane('tsfm_lane_inflight', 'Upstream requests a lane has in flight.')
     this.#laneQueue = lane('tsfm_lane_queue_depth', 'Jobs (series) waiting in a lane for an upstream request.')
     this.#laneWait = lane('tsfm_lane_predicted_wait_ms', 'Predicted wait of a job joining the lane now, before its own request starts (ms).')
+    this.#replicaState = lane('tsfm_lane_replica_state', 'Whether a lane sends to its replica (several replicas, lane = model@host:port): 0 up, 1 trial, 2 down until a probe answers.')
+    this.#laneHedges = new Counter({
+      name: 'tsfm_lane_hedges_total',
+      help: 'Hedges sent for requests of a lane: priority high members of a request unanswered after the hedge delay, re-sent to another replica (several replicas only).',
+      labelNames: ['lane'] as const,
+      registers,
+    })
     this.#laneShed = new Counter({
       name: 'tsfm_lane_shed_total',
       help: 'Jobs a lane answered at once from the baseline (queue_timeout) because they could not be served inside their deadline.',
@@ -309,6 +320,11 @@ export class Metrics {
       this.#laneInflight.labels(l.lane).set(l.inflight)
       this.#laneQueue.labels(l.lane).set(l.queued)
       this.#laneWait.labels(l.lane).set(l.predicted_wait_ms)
+      this.#replicaState.labels(l.lane).set(REPLICA_STATE[l.health])
+      // Cumulative in the I/O thread; a restarted thread counts from 0 again.
+      const seen = this.#hedgesSeen.get(l.lane)
+      this.#laneHedges.labels(l.lane).inc(seen === undefined ? l.hedges : l.hedges >= seen ? l.hedges - seen : l.hedges)
+      this.#hedgesSeen.set(l.lane, l.hedges)
     }
   }
 
@@ -380,6 +396,8 @@ export class Metrics {
 }
 
 /** The child of `metric` for one label value, bound once and kept (prom-client hashes its labels on every `labels()` call). */
+const REPLICA_STATE = { up: 0, trial: 1, down: 2 } as const
+
 function bound<M extends { labels: (v: string) => unknown }>(children: Map<string, Child<M>>, metric: M, value: string): Child<M> {
   let child = children.get(value)
   if (child === undefined) {

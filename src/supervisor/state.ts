@@ -35,6 +35,12 @@ export interface RunnerState {
     readonly evictions: number
     /** (fresh + stale hits) / lookups since start. */
     readonly hit_rate: number
+    /**
+     * The shared cache (`cache.l2`): null when off. `up`: Redis answers in time and is asked
+     * (false: every L1 miss goes on without it until a PING answers). Counts per result are
+     * `tsfm_cache_l2_total`.
+     */
+    readonly l2: { readonly up: boolean; readonly key_prefix: string; readonly command_timeout_ms: number; readonly lease_ms: number } | null
   }
   readonly upstream: {
     readonly base_url: string

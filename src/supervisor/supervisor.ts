@@ -349,6 +349,7 @@ export class Supervisor {
         misses: cache.misses,
         evictions: cache.evictions,
         hit_rate: lookups === 0 ? 0 : (cache.hits + cache.stale) / lookups,
+        l2: this.#l2 === null ? null : { up: this.#l2.up, key_prefix: this.#config.cache.l2.key_prefix, command_timeout_ms: this.#l2TimeoutMs, lease_ms: this.#leaseMs },
       },
       upstream: {
         base_url: baseUrlText(this.#config.adapter),

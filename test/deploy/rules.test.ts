@@ -66,7 +66,7 @@ describe('deploy/prometheus/rules.yml', () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual(
       [
         'TsfmBaselineLatencyP95High', 'TsfmBaselineOnly', 'TsfmCircuitBreakerFlapping', 'TsfmCircuitBreakerOpen', 'TsfmCycleSlow', 'TsfmDegradedMode', 'TsfmEventLoopLagHigh',
-        'TsfmFallbackShareHigh', 'TsfmQueueSheds', 'TsfmRequestLatencyP95High', 'TsfmRequestLatencyP99High', 'TsfmRequestsRejected', 'TsfmTargetDown', 'TsfmUpstreamModelMissing',
+        'TsfmFallbackShareHigh', 'TsfmQueueSheds', 'TsfmRequestLatencyP95High', 'TsfmRequestLatencyP99High', 'TsfmReplicaDown', 'TsfmRequestsRejected', 'TsfmTargetDown', 'TsfmUpstreamModelMissing',
       ].sort(),
     )
   })

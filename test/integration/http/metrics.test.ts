@@ -23,6 +23,8 @@ const EXPECTED: Record<string, string> = {
   tsfm_lane_queue_depth: 'GAUGE',
   tsfm_lane_predicted_wait_ms: 'GAUGE',
   tsfm_lane_shed_total: 'COUNTER',
+  tsfm_lane_replica_state: 'GAUGE',
+  tsfm_lane_hedges_total: 'COUNTER',
   tsfm_build_info: 'GAUGE',
   nodejs_eventloop_lag_seconds: 'GAUGE',
   process_cpu_seconds_total: 'COUNTER',

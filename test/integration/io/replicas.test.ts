@@ -53,6 +53,8 @@ describe('several replicas', () => {
     const more = await h.wait(h.submit(...[0, 1, 2, 3, 4, 5].map((i) => ({ model: 'm', series_id: `y-${i}` }))))
     expect(more.every((o) => o.outcome.ok)).toBe(true)
     expect(a!.stats().forecastRequests).toBe(10)
+    const health = async () => Object.fromEntries((await h!.actor.stats()).lanes.map((l) => [l.lane, l.health]))
+    expect(await health()).toEqual({ [`m@127.0.0.1:${a!.port}`]: 'up', [`m@127.0.0.1:${port}`]: 'down' })
     // it comes back: the probe (every 500 ms) answers, one trial batch, then its share again
     const back = await startSimulator({ port, serial: true, latencyFixedMs: 20, latencyPerSeriesMs: 0 })
     sims[1] = back
@@ -63,6 +65,7 @@ describe('several replicas', () => {
       await sleep(50)
     }
     expect(back.stats().forecastRequests).toBeGreaterThan(2)
+    expect(await health()).toEqual({ [`m@127.0.0.1:${a!.port}`]: 'up', [`m@127.0.0.1:${port}`]: 'up' })
   })
 
   it('route a model only to the replicas that have it installed', async () => {

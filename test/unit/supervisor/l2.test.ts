@@ -67,6 +67,14 @@ describe('the supervisor with a shared L2 cache', () => {
     expect(l2.stored).toHaveLength(1)
   })
 
+  it('reports in its state whether L2 is asked, with its settings, and null without one', () => {
+    const { h, l2 } = setup()
+    expect(h.sup.state().cache.l2).toEqual({ up: true, key_prefix: h.config.cache.l2.key_prefix, command_timeout_ms: h.config.cache.l2.command_timeout_ms, lease_ms: h.config.cache.l2.lease_ms })
+    l2.up = false
+    expect(h.sup.state().cache.l2?.up).toBe(false)
+    expect(harness().sup.state().cache.l2).toBeNull()
+  })
+
   it('does not ask L2 at all while it is down', () => {
     const { h, l2, sink } = setup()
     l2.up = false

@@ -96,6 +96,8 @@ export class Lane {
   readonly #queue = new JobQueue()
   /** One slot per replica (replica.ts); one with a single upstream. */
   readonly #replicas: readonly Replica[]
+  /** More than one replica (routing between them applies). */
+  readonly #several: boolean
   /** Scratch for `#predictedStart`: full batches given to each replica (no allocation per call). */
   readonly #ahead: Float64Array
   /** The replica `#predictedStart` found first free. */
@@ -108,6 +110,8 @@ export class Lane {
   #shedTimerAt = Number.POSITIVE_INFINITY
   #shed = 0
   #hedges = 0
+  /** Jobs queued since the lane began (`#returning` counts the callers back since an answer). */
+  #arrivals = 0
   #closing = false
   readonly #onWake = (): void => {
     this.#wake = null
@@ -135,6 +139,7 @@ export class Lane {
     this.#clock = opts.clock
     const names = opts.replicas ?? [opts.name]
     this.#replicas = names.map((n, i) => new Replica(i, n, opts.limit, opts.priorFixedMs, opts.priorPerSeriesMs))
+    this.#several = this.#replicas.length > 1
     this.#ahead = new Float64Array(this.#replicas.length)
     this.#startOn = this.#replicas[0] as Replica
     this.#failuresToDown = opts.failuresToDown ?? 5
@@ -194,6 +199,7 @@ export class Lane {
       if (done + margin > p.job.deadline - this.#o.reserveMs) return this.#shedNow(p)
     }
     this.#queue.push(p)
+    this.#arrivals++
     // A high job goes ahead of queued normal ones: their predictions got worse.
     if (p.job.high && this.#o.policy === 'predicted' && this.#queue.size > this.#queue.sizeHigh) this.#reassess()
     this.#armShedTimer(p, now)
@@ -207,7 +213,7 @@ export class Lane {
       if (r === null) return
       if (this.#holding(r, now) || this.#early(r, now)) return
       const head = this.#queue.peek() as PendingJob
-      const group = this.#queue.take(head.key, this.#o.maxSeries)
+      const group = this.#queue.take(head.key, this.#share(r, now))
       const fitting = this.#o.policy === 'predicted' ? this.#dropLate(group, r, now) : group
       if (fitting.length > 0) this.#dispatch(fitting, r, now)
     }
@@ -269,6 +275,7 @@ export class Lane {
         cost_fixed_ms: round1(r.cost.fixedMs),
         cost_per_series_ms: round1(r.cost.perSeriesMs * 100) / 100,
         hedges: r.hedges,
+        health: r.health.state,
       })
     }
   }
@@ -328,7 +335,7 @@ export class Lane {
       if (!this.#routable(r, mode) || !(any || r.hasSlot)) continue
       const ordinal = k++
       if (a >= 0 && ordinal !== a && ordinal !== b) continue
-      const wait = r.inflight.size < r.parallelism ? 0 : Math.max(0, r.busyUntil - now)
+      const wait = r.inflight.size < r.parallelism ? 0 : r.backlogMs(now, this.#several)
       // A replica left idle for STALE_MS gets the batch whatever its figures say: they are only
       // relearnt from its answers, and one slow request (a stall, a cold connection) otherwise
       // starved it for good — measured: 1 request of 44 in a 10 s run, the other replica alone
@@ -341,6 +348,32 @@ export class Lane {
       }
     }
     return best
+  }
+
+  /**
+   * How many queued jobs the batch leaving for `r` takes: a full batch — or, while other
+   * replicas stand idle that would finish their part sooner than `r` the whole, an even part of
+   * the queue (`r` the smallest, so each next replica finds its share queued and does not hold).
+   * Sent whole to one replica, a queue that arrives at once (a cycle's markets, embedded callers
+   * answered in one turn) left the others idle for good: every answer came back together and
+   * the next batch was whole again (measured, two replicas at 25 ms + 6 ms/series, 32 embedded
+   * closed-loop callers: every request 32 series, one replica idle; split, 16 + 16). A serial
+   * upstream that is idle costs nothing to use, and half the series finish in half the time.
+   */
+  #share(r: Replica, now: number): number {
+    const max = this.#o.maxSeries
+    const q = this.#queue.size
+    if (this.#replicas.length === 1 || q < 2) return max
+    const whole = r.cost.costMs(Math.min(q, max)) * r.drift
+    const mode = this.#routeMode()
+    let parts = 1
+    for (const o of this.#replicas) {
+      if (o === r || o.inflight.size > 0 || !o.hasSlot || !this.#routable(o, mode)) continue
+      if (o.cost.costMs(Math.ceil(q / 2)) * o.drift < whole) parts++
+    }
+    // The parts of what is queued and on its way back (`#returning`): a replica whose hold
+    // ended with its share queued takes that share, and the rest is the others' to wait for.
+    return parts === 1 ? max : Math.min(max, Math.max(1, Math.floor((q + this.#returning(now)) / parts)))
   }
 
   /**
@@ -407,11 +440,14 @@ export class Lane {
     let from = r.lastDoneAt
     if (this.#replicas.length > 1) {
       // Several replicas: the idle one waits for its share of the callers — everything the lane
-      // has out or queued, over the replicas that serve it — at most `windowMs` after its answer
+      // has out, queued or just answered and not back yet (`#returning`: with every replica idle
+      // nothing is out, and the first caller back went alone, the next alone to the other
+      // replica, and the callers split into ever smaller cohorts), over the replicas that serve
+      // it — at most `windowMs` after its answer
       // or the head job's arrival, whichever is later. Waiting only for its own last answer's
       // callers, a replica that once sent a small batch kept sending small ones (measured, two
       // replicas at 25 ms + 6 ms/series, 32 clients: mean batch 5.4 series, 1.32 × one replica).
-      want = Math.ceil((this.#seriesOut() + this.#queue.size) / this.#routableCount())
+      want = Math.ceil((this.#seriesOut() + this.#queue.size + this.#returning(now)) / this.#routableCount())
       from = Math.max(from, (this.#queue.peek() as PendingJob).receivedAt)
     }
     const at = from + this.#o.windowMs
@@ -437,6 +473,27 @@ export class Lane {
     if (now >= at) return false
     this.#wakeAt_(at, now)
     return true
+  }
+
+  /**
+   * Series answered within the last `windowMs` whose callers are not back yet: what the replicas'
+   * latest answers carried, less the jobs queued since the earliest of them (a caller that came
+   * back is counted once, whichever answer freed it).
+   */
+  #returning(now: number): number {
+    let answered = 0
+    let earliest = Number.POSITIVE_INFINITY
+    let base = this.#arrivals
+    for (const r of this.#replicas) {
+      if (now - r.lastDoneAt >= this.#o.windowMs) continue
+      answered += r.lastDoneSeries
+      if (r.lastDoneAt < earliest) {
+        earliest = r.lastDoneAt
+        base = r.arrivalsAtDone
+      }
+    }
+    const back = this.#arrivals - base
+    return answered > back ? answered - back : 0
   }
 
   /** Series in flight on every replica. */
@@ -469,7 +526,7 @@ export class Lane {
       this.#wakeAt = Number.POSITIVE_INFINITY
     }
     const n = group.length
-    const end = Math.max(now, r.busyUntil) + r.cost.costMs(n)
+    const end = now + r.backlogMs(now, this.#several) + r.cost.costMs(n)
     const hedge = this.#hedgeable(group) ? new HedgeState(group, new Cancel()) : null
     const flight = new InFlight(r, n, now, end, r.inflight.size === 0, r.inflight.size + 1, hedge)
     r.busyUntil = end
@@ -536,7 +593,7 @@ export class Lane {
     let bestAt = Number.POSITIVE_INFINITY
     for (const r of this.#replicas) {
       if (r === from || !r.usable || !this.#routable(r, mode)) continue
-      const at = Math.max(now, r.busyUntil)
+      const at = now + r.backlogMs(now, this.#several)
       if (at < bestAt) {
         bestAt = at
         best = r
@@ -587,6 +644,7 @@ export class Lane {
     if (answered && predicted > 0) r.drift = 0.8 * r.drift + 0.2 * Math.min(4, Math.max(0.5, (now - flight.sentAt) / predicted))
     r.lastDoneAt = now
     r.lastDoneSeries = flight.series
+    r.arrivalsAtDone = this.#arrivals
     // The upstream is done with this request: the ones still in flight are served from now on,
     // in the order they were sent (a request that waited behind this one started only now —
     // its end predicted from its own send would be early whenever this one ended late).
@@ -620,7 +678,7 @@ export class Lane {
         let bestAt = Number.POSITIVE_INFINITY
         for (const r of this.#replicas) {
           if (!this.#routable(r, mode)) continue
-          const at = (Math.max(0, r.busyUntil - now) + ((k[r.index] as number) + 1) * r.cost.costMs(max)) * r.drift
+          const at = (r.backlogMs(now, this.#several) + ((k[r.index] as number) + 1) * r.cost.costMs(max)) * r.drift
           if (at < bestAt) {
             bestAt = at
             best = r.index
@@ -635,7 +693,7 @@ export class Lane {
       const batches = k[r.index] as number
       // A free runner upstream (not just a free slot: on a serial upstream the next request
       // waits behind the running one, `#early`): it starts now.
-      const at = batches === 0 && r.inflight.size < r.parallelism ? now : now + (Math.max(0, r.busyUntil - now) + batches * r.cost.costMs(max)) * r.drift
+      const at = batches === 0 && r.inflight.size < r.parallelism ? now : now + (r.backlogMs(now, this.#several) + batches * r.cost.costMs(max)) * r.drift
       if (at < start) {
         start = at
         this.#startOn = r
@@ -685,7 +743,7 @@ export class Lane {
 
   /** Members of a batch about to go to `r` whose deadline its predicted service no longer fits. */
   #dropLate(group: PendingJob[], r: Replica, now: number): PendingJob[] {
-    const done = now + (Math.max(0, r.busyUntil - now) + r.cost.costMs(group.length)) * r.drift
+    const done = now + (r.backlogMs(now, this.#several) + r.cost.costMs(group.length)) * r.drift
     let kept: PendingJob[] | null = null
     for (let i = 0; i < group.length; i++) {
       const p = group[i] as PendingJob

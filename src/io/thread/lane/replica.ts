@@ -26,6 +26,8 @@ export class Replica {
   /** Its last answer: when, and how many series it carried (the hold waits for that many). */
   lastDoneAt = Number.NEGATIVE_INFINITY
   lastDoneSeries = 0
+  /** The lane's arrival count at its last answer (lane.ts `#returning`). */
+  arrivalsAtDone = 0
   requests = 0
   series = 0
   /** Hedges sent for its requests. */
@@ -60,6 +62,24 @@ export class Replica {
   answered(ms: number): void {
     this.#recent[this.#recentCount % RECENT] = ms
     this.#recentCount++
+  }
+
+  /**
+   * How long from `now` until it is done with what the lane sent it: the predicted backlog — or,
+   * with a request past its predicted end, at least as long again as that request is late. A
+   * request that overruns its prediction by d is, on the evidence, in a stall of unknown length,
+   * and the longer it has lasted the longer it is likely to last (a stall's residual life grows
+   * with its age); counting it as ending now made a stalled replica look idle, and batches went
+   * to it one after another (measured, `make bench-lanes-hedging`: a serial replica 2 s into a
+   * stall kept receiving the next batch just in time, each of which then waited out the stall).
+   * Lateness counts only where there is another replica to prefer (`several`): with one, the
+   * lane's predictions stay as they were tuned (a hung request there is the breaker's business,
+   * and the jobs queued behind it are shed by their own timers).
+   */
+  backlogMs(now: number, several: boolean): number {
+    let backlog = this.busyUntil - now
+    if (several) for (const f of this.inflight) if (now - f.predictedEnd > backlog) backlog = now - f.predictedEnd
+    return backlog > 0 ? backlog : 0
   }
 
   /** The p95 of the recent answered requests' latencies; NaN with fewer than 20. */

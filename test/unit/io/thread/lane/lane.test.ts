@@ -226,6 +226,63 @@ describe('a lane with two replicas', () => {
     expect(t.sent.map((s) => s.replica)).toEqual([0, 1])
   })
 
+  it('splits jobs that arrive together over the idle replicas instead of leaving one idle', () => {
+    const t = lane({ ...two, maxSeries: 8 })
+    const jobs = t.add(...Array.from({ length: 5 }, () => t.job()))
+    expect(t.sent.map((s) => s.group.length)).toEqual([2, 3])
+    expect(new Set(t.sent.map((s) => s.replica))).toEqual(new Set([0, 1]))
+    expect(t.sent.flatMap((s) => s.group)).toEqual(jobs)
+  })
+
+  it('sends a queue whole when the other replica is busy, or would take longer with half of it', () => {
+    const busy = lane({ ...two, maxSeries: 8 })
+    busy.add(busy.job())
+    busy.add(...Array.from({ length: 4 }, () => busy.job()))
+    expect(busy.sent.map((s) => s.group.length)).toEqual([1, 4])
+
+    const slow = lane({ ...two, maxSeries: 8 })
+    for (let i = 0; i < 20; i++) slow.lane.replica(1).cost.observe(1 + (i % 4), 400) // b: ~400 ms a request
+    slow.add(...Array.from({ length: 4 }, () => slow.job()))
+    expect(slow.sent.map((s) => [s.replica, s.group.length])).toEqual([[0, 4]])
+  })
+
+  it('with every replica idle, holds for the callers its replicas just answered instead of sending the first back alone', async () => {
+    const t = lane({ ...two, maxSeries: 8, windowMs: 30 })
+    t.add(...Array.from({ length: 4 }, () => t.job()))
+    expect(t.sent.map((s) => s.group.length)).toEqual([2, 2])
+    t.clock.advance(30)
+    await t.answer(0)
+    await t.answer(1)
+    // four callers are on their way back: the first waits for its replica's share
+    t.add(t.job())
+    expect(t.sent).toHaveLength(2)
+    t.add(t.job())
+    expect(t.sent.slice(2).map((s) => s.group.length)).toEqual([2])
+    t.add(t.job(), t.job())
+    expect(t.sent.slice(2).map((s) => s.group.length)).toEqual([2, 2])
+    // nobody else comes back: a lone caller waits at most the window
+    await t.answer(2)
+    await t.answer(3)
+    t.clock.advance(31)
+    t.add(t.job())
+    expect(t.sent.slice(4).map((s) => s.group.length)).toEqual([1])
+  })
+
+  it('counts a request past its predicted end as late again as it already is: the next batch goes to the other replica', async () => {
+    const t = lane({ ...two, limit: { initial: 2, min: 2, max: 2, tolerance: 1.5, queue: 0.5 } })
+    t.add(t.job())
+    t.add(t.job())
+    expect(t.sent.map((s) => s.replica)).toEqual([0, 1])
+    // b answers in 30 ms; a's request, predicted at ~26 ms, is still out 500 ms later: stalled
+    t.clock.advance(30)
+    await t.answer(1, 30)
+    t.clock.advance(470)
+    t.add(t.job())
+    expect(t.sent[2]!.replica).toBe(1)
+    t.add(t.job())
+    expect(t.sent[3]?.replica ?? 1).toBe(1) // never pipelined behind the stall
+  })
+
   it('sends nothing more to a replica whose connection was refused, and moves its retry elsewhere', async () => {
     const t = lane(two)
     t.add(t.job())
@@ -270,13 +327,15 @@ describe('hedging on a lane with two replicas', () => {
 
   it('sends the unanswered high-priority members of a slow batch to the other replica after 300 ms at least', () => {
     const t = hedging()
+    t.add(t.job()) // one replica busy: the next two jobs leave together, to the other
     const [high, normal] = t.add(t.job({ high: true }), t.job())
-    expect(t.sent).toHaveLength(1)
+    expect(t.sent).toHaveLength(2)
+    expect(t.sent[1]!.group).toEqual([high, normal])
     t.clock.advance(299)
     expect(t.hedges).toHaveLength(0)
     t.clock.advance(1)
     expect(t.hedges).toHaveLength(1)
-    expect(t.hedges[0]!.replica).toBe(1 - t.sent[0]!.replica)
+    expect(t.hedges[0]!.replica).toBe(1 - t.sent[1]!.replica)
     expect(t.hedges[0]!.members).toEqual([high])
     expect(t.hedges[0]!.members).not.toContain(normal)
   })
