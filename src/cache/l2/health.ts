@@ -4,7 +4,8 @@ import type { Logger } from '../../log.js'
  * Whether L2 is worth asking. Down after a command error, or after `TIMEOUTS_TO_DOWN`
  * consecutive lookups that ran past `command_timeout_ms` (one late reply can be an event-loop
  * pause of this process; three in a row is Redis). While down no request asks L2 — none pays
- * the timeout — and a probe (PING) asks instead; the first timely PONG brings it back up.
+ * the timeout — and a probe (the lookup script on a key of its own) asks instead; its first
+ * timely reply brings it back up.
  * One log line per change of state, never per request.
  */
 export const TIMEOUTS_TO_DOWN = 3

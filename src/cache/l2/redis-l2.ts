@@ -25,7 +25,9 @@ const ERROR: L2Result = Object.freeze({ kind: 'error' })
 const LEASED: L2Result = Object.freeze({ kind: 'leased' })
 const GAVE_UP: L2Result = Object.freeze({ kind: 'published', entry: null })
 
-/** While down, Redis is probed this often (a PING); the first timely answer brings L2 back. */
+/** The key the probe looks up (never stored: its lease, 1 ms, lapses at once). */
+const PROBE_KEY = 'probe'
+/** While down, Redis is probed this often (the lookup script on its own key); the first timely answer brings L2 back. */
 const PROBE_INTERVAL_MS = 250
 /** Reconnect back-off: fast at first (a restart takes ~10 ms), capped so a dead Redis costs little. */
 const RECONNECT_MAX_MS = 500
@@ -206,14 +208,22 @@ export class RedisL2 implements L2Port {
     this.#probe = this.#clock.setTimeout(() => this.#runProbe(), ms, true)
   }
 
-  /** While down: PING; a reply within the command timeout brings L2 back up. */
+  /**
+   * While down (and at start): the lookup itself, on a key of its own whose lease lapses at once;
+   * a reply within the command timeout brings L2 back up. Not a PING: a PING answered in time
+   * said nothing about the lookup's own path, which on a fresh process (node-redis's EVAL
+   * encoding, the reply's decoding, compiled on first use) took longer than the 5 ms bound — the
+   * first request of each new daemon missed L2 (measured: the README's three-daemon walkthrough,
+   * 2 of 3 daemons' first lookups past 5 ms, none after). Now that first run is the probe's.
+   */
   #runProbe(): void {
     this.#probe = null
     if (this.#closed || this.#health.up) return
     if (!this.#cmd.isReady) return this.#scheduleProbe(PROBE_INTERVAL_MS)
     this.#probing = true
     const sent = this.#clock.now()
-    this.#cmd.ping().then(
+    const prefix = this.#cfg.key_prefix
+    this.#cmd.eval(LOOKUP_SCRIPT, { keys: [valueKey(prefix, PROBE_KEY), leaseKey(prefix, PROBE_KEY)], arguments: [this.#id, '1'] }).then(
       () => {
         this.#probing = false
         if (this.#clock.now() - sent <= this.#cfg.command_timeout_ms) this.#health.ok()

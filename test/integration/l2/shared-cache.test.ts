@@ -74,6 +74,23 @@ describe('the shared L2 cache', () => {
     expect(await l2Count(b, 'invalid')).toBeGreaterThanOrEqual(1)
   })
 
+  it('comes up through a timely run of the lookup script itself, which stores nothing and keeps no lease', async () => {
+    await client.sendCommand(['CONFIG', 'RESETSTAT'])
+    const config = { tsfm: { cache: { l2: { url: redis.url, key_prefix: 'probe-test:', command_timeout_ms: 50 } } } }
+    const c = await startTestDaemon({ simulator: sim, config, defaultMetrics: false })
+    try {
+      await untilUp(c)
+      const stats = (await client.sendCommand(['INFO', 'commandstats'])) as string
+      // the probe is the lookup (an EVAL), not a PING: a new daemon's first request finds that path compiled
+      expect(stats).toMatch(/cmdstat_eval:calls=[1-9]/)
+      expect(stats).not.toMatch(/cmdstat_ping:/)
+      await new Promise((ok) => setTimeout(ok, 5))
+      expect(await client.keys('probe-test:*')).toEqual([])
+    } finally {
+      await c.close()
+    }
+  })
+
   /** The Redis key of the one answer stored for `market` (keys are hashes: found by content). */
   async function onlyKeyOf(market: string): Promise<string> {
     await until(async () => (await keysOf(market)).length === 1)
