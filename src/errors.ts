@@ -42,7 +42,7 @@ export const ERRORS = {
   TSFM_BODY_TOO_LARGE: { status: 413, description: 'the body is larger than `server.body_limit_bytes`' },
   TSFM_UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'the body is not `application/json`' },
   TSFM_RATE_LIMITED: { status: 429, description: 'this identity exceeded its token bucket; see Retry-After' },
-  TSFM_OVERLOADED: { status: 503, description: 'the admission limit is reached; see Retry-After' },
+  TSFM_OVERLOADED: { status: 503, description: 'the admission limit is reached, or the event loop lags past `server.max_event_loop_delay_ms`; see Retry-After' },
   TSFM_SHUTTING_DOWN: { status: 503, description: 'the daemon is draining and accepts no new work' },
   TSFM_INTERNAL: { status: 500, description: 'an unexpected error (a bug); details are in the log only' },
 

@@ -134,6 +134,9 @@ export const DEFAULTS: TsfmConfig = {
     // stalled upload gives its slot back within 15 s (Node's default is 300 s; fastify's, none).
     request_timeout_ms: 15_000,
     admission_limit: 2048,
+    // Off: the admission limit sheds by requests in progress; this sheds by event-loop lag
+    // (@fastify/under-pressure), for deployments that would rather answer 503 than queue.
+    max_event_loop_delay_ms: 0,
     // Load balancers that probe `/health/ready` every second notice within this; raise it to
     // probe interval × failures needed when yours probes less often.
     drain_delay_ms: 1000,

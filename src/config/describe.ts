@@ -114,6 +114,7 @@ export const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'server.headers_timeout_ms': 'a client must send its request headers within this long, else 408 and the connection is closed (0 = no limit)',
   'server.request_timeout_ms': 'a client must send its whole request (headers and body) within this long, else 408 and the connection is closed (0 = no limit); at least `headers_timeout_ms`',
   'server.admission_limit': 'requests in progress at most; beyond → 503 with Retry-After',
+  'server.max_event_loop_delay_ms': 'shed load by event-loop lag: while the mean event-loop delay of the last second is over this, requests get 503 `TSFM_OVERLOADED` with Retry-After (health probes and `/metrics` exempt); 0 = off (@fastify/under-pressure)',
   'server.drain_delay_ms': 'SIGTERM/SIGINT: `/health/ready` answers 503 `draining` and requests are still served this long, so load balancers notice, before the listener closes; less than `drain_timeout_ms`',
   'server.drain_timeout_ms': 'SIGTERM/SIGINT: exit 1 after this long (counted from the signal, the drain delay included) even if requests remain',
   'server.cycle_max_requests': 'markets per `/tsfm/cycle` at most',

@@ -431,6 +431,8 @@ export const SCHEMA: Schema<TsfmConfig> = {
     headers_timeout_ms: nonNegativeInt(),
     request_timeout_ms: nonNegativeInt(),
     admission_limit: positiveInt(),
+    // The plugin samples once a second: a threshold past a minute could never be reached.
+    max_event_loop_delay_ms: num({ min: 0, max: 60_000 }),
     drain_delay_ms: nonNegative(),
     drain_timeout_ms: nonNegative(),
     cycle_max_requests: positiveInt(),

@@ -232,6 +232,8 @@ export interface ServerConfig {
   readonly request_timeout_ms: number
   /** Requests in the building at most; beyond → 503 with Retry-After. */
   readonly admission_limit: number
+  /** Event-loop delay (ms) past which requests are shed with 503 `TSFM_OVERLOADED`; 0 = off. */
+  readonly max_event_loop_delay_ms: number
   /** SIGTERM/SIGINT: keep serving (ready = 503 draining) this long before the listener closes. */
   readonly drain_delay_ms: number
   readonly drain_timeout_ms: number

@@ -32,6 +32,8 @@ export interface ServerOptions {
 
 /** Routes exempt from auth, rate limits and admission control (SPEC §2.3). */
 const HEALTH = new Set(['/health/live', '/health/ready', '/health/startup'])
+/** Routes answered however late the event loop is: the probes, and the metrics that explain it. */
+const LAG_EXEMPT = new Set([...HEALTH, '/metrics'])
 /** Known routes and their methods, for 405 answers. */
 const ROUTES: Readonly<Record<string, string>> = {
   '/tsfm/forecast': 'POST',
@@ -49,8 +51,10 @@ const ROUTES: Readonly<Record<string, string>> = {
  * The HTTP daemon (SPEC §2): fastify for body limits, content-type handling, prototype-poisoning
  * protection, compiled response serialisation and graceful close. Protection runs in one
  * `onRequest` hook, cheapest first: shutting down (503), admission (503), auth (401), rate limit
- * (429) — before the body is even read. Every error answer carries FastAPI's `detail` and our
- * `error` object, and never a stack trace, an internal URL or upstream error text.
+ * (429) — before the body is even read. With `server.max_event_loop_delay_ms` set, a hook of
+ * @fastify/under-pressure runs before it and sheds by event-loop lag (503 `TSFM_OVERLOADED`).
+ * Every error answer carries FastAPI's `detail` and our `error` object, and never a stack trace,
+ * an internal URL or upstream error text.
  *
  * `server.lifecycle` is the graceful stop (./lifecycle.ts), driven by the daemon's signals.
  */
@@ -82,6 +86,26 @@ export async function buildServer(opts: ServerOptions): Promise<TsfmServer> {
     // req.ip is X-Forwarded-For's client only when the peer is one of these proxies.
     ...(server.trust_proxy.length > 0 ? { trustProxy: [...server.trust_proxy] } : {}),
   })
+
+  // Load shedding by event-loop lag (off by default): @fastify/under-pressure samples the loop's
+  // delay once a second off the request path; its per-request hook is two comparisons (37 ns,
+  // perf/http/limits.ts). Loaded and registered only when on: off adds no hook, no sampling.
+  if (server.max_event_loop_delay_ms > 0) {
+    const max = server.max_event_loop_delay_ms
+    const { default: underPressure } = await import('@fastify/under-pressure')
+    await app.register(underPressure, {
+      maxEventLoopDelay: max,
+      retryAfter: 1,
+      // Called only under pressure. Probes and /metrics pass; the rest get the catalogue's 503
+      // through the error handler (a rejection is how the plugin takes an error from here).
+      pressureHandler: (req, reply, _type, value) => {
+        if (LAG_EXEMPT.has(routePath(req))) return undefined
+        reply.header('retry-after', '1')
+        const lag = value === undefined || !Number.isFinite(value) ? 'past a whole sample interval' : `${Math.round(value)} ms`
+        return Promise.reject(new TsfmError('TSFM_OVERLOADED', `the event loop lags ${lag} (server.max_event_loop_delay_ms = ${max}); retry shortly`))
+      },
+    })
+  }
 
   // Only JSON bodies: fastify also parses text/plain by default, which must be a 415 here.
   app.removeContentTypeParser('text/plain')

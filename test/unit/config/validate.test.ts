@@ -28,6 +28,8 @@ const CASES: readonly Case[] = [
   { name: 'a fractional entry count', tsfm: { cache: { max_entries: 10.5 } }, path: 'tsfm.cache.max_entries', message: 'tsfm.cache.max_entries must be a positive integer, got 10.5' },
   { name: 'an empty (null) key', tsfm: { cache: { ttl_s: null } }, path: 'tsfm.cache.ttl_s', message: 'tsfm.cache.ttl_s must be a positive number, got null' },
   { name: 'an infinite timeout (YAML .inf)', tsfm: { adapter: { timeout_s: Infinity } }, path: 'tsfm.adapter.timeout_s', message: 'tsfm.adapter.timeout_s must be a positive number, got Infinity' },
+  { name: 'a negative event-loop delay limit', tsfm: { server: { max_event_loop_delay_ms: -1 } }, path: 'tsfm.server.max_event_loop_delay_ms', message: 'tsfm.server.max_event_loop_delay_ms must be a number in [0, 60000], got -1' },
+  { name: 'an event-loop delay limit past a minute', tsfm: { server: { max_event_loop_delay_ms: 60_001 } }, path: 'tsfm.server.max_event_loop_delay_ms', message: 'tsfm.server.max_event_loop_delay_ms must be a number in [0, 60000], got 60001' },
   { name: 'a negative stale window', tsfm: { cache: { stale_if_error_s: -1 } }, path: 'tsfm.cache.stale_if_error_s', message: 'tsfm.cache.stale_if_error_s must be a non-negative number, got -1' },
   {
     name: 'a freq in pandas notation',
@@ -177,6 +179,11 @@ describe('validation', () => {
     const c = resolve({ server: { headers_timeout_ms: 0, request_timeout_ms: 0, drain_delay_ms: 0, drain_timeout_ms: 0 } }).config
     expect([c.server.headers_timeout_ms, c.server.request_timeout_ms, c.server.drain_delay_ms]).toEqual([0, 0, 0])
     expect(resolve({ server: { headers_timeout_ms: 60_000, request_timeout_ms: 0 } }).config.server.headers_timeout_ms).toBe(60_000)
+  })
+
+  it('keeps event-loop shedding off unless a delay limit is given', () => {
+    expect(resolve({}).config.server.max_event_loop_delay_ms).toBe(0)
+    expect(resolve({ server: { max_event_loop_delay_ms: 250 } }).config.server.max_event_loop_delay_ms).toBe(250)
   })
 
   it('reports every error at once, one per line, with the first path in .path', () => {
