@@ -20,7 +20,8 @@ import { Cycle, type CycleItem, type CycleSummary } from './supervisor/cycle.js'
 import type { AnswerSink, Waiter } from './supervisor/flight.js'
 import type { RunnerEventName, RunnerEvents } from './supervisor/events.js'
 import type { RunnerState } from './supervisor/state.js'
-import { Supervisor } from './supervisor/supervisor.js'
+import { Supervisor, type SubmitOptions } from './supervisor/supervisor.js'
+import { validRequestId } from './request/request-id.js'
 
 export interface RunnerOptions {
   /** Same shape as the YAML file (`{ tsfm: {...} }`), partial; defaults fill the rest. */
@@ -52,6 +53,12 @@ export interface ForecastOptions {
    * markets (FIFO among high ones). `normal` and `low` are served FIFO.
    */
   readonly priority?: 'high' | 'normal' | 'low'
+  /**
+   * The caller's request id (as `X-Request-Id` for the HTTP daemon): sent upstream with the
+   * request's series (README "Request ids"). 1–128 visible ASCII characters; any other value is
+   * ignored, as if absent (the upstream request then gets a generated id), never an error.
+   */
+  readonly requestId?: string
 }
 
 export interface CycleRunOptions {
@@ -59,6 +66,8 @@ export interface CycleRunOptions {
   readonly budgetMs?: number
   /** Yield in priority order (default) or as each market completes. */
   readonly order?: 'priority' | 'completion'
+  /** The caller's request id for every market of the cycle (as `ForecastOptions.requestId`). */
+  readonly requestId?: string
 }
 
 /** A running cycle: an async iterator of results, then its summary. */
@@ -201,7 +210,7 @@ export class Runner {
     if (signal?.aborted === true) return Promise.reject(new TsfmError('TSFM_ABORTED', 'the request was aborted by its caller'))
     return new Promise<ForecastResponse>((resolve, reject) => {
       const sink = new PromiseSink(resolve, reject)
-      const waiter = this.#sup.submit(req, sink, opts?.priority === undefined ? undefined : { priority: opts.priority })
+      const waiter = this.#sup.submit(req, sink, submitOptions(opts))
       if (signal !== undefined && waiter.state !== 'done') sink.watch(signal, this.#sup, waiter)
     })
   }
@@ -211,8 +220,8 @@ export class Runner {
    * (the HTTP daemon): the answer (or a TsfmError) goes to `sink`, no promise is made, and the
    * returned handle can be withdrawn with `withdraw()` when the caller goes away.
    */
-  submit(req: ForecastRequest, sink: AnswerSink, opts?: Pick<ForecastOptions, 'priority'>): Waiter {
-    return this.#sup.submit(req, sink, opts?.priority === undefined ? undefined : { priority: opts.priority })
+  submit(req: ForecastRequest, sink: AnswerSink, opts?: Pick<ForecastOptions, 'priority' | 'requestId'>): Waiter {
+    return this.#sup.submit(req, sink, submitOptions(opts))
   }
 
   /**
@@ -245,6 +254,7 @@ export class Runner {
       // lane's batches stay full; the lane sheds what cannot finish inside its deadline.
       concurrency: 2 * this.config.adapter.batch_max_series,
       reserveMs: this.config.adapter.postprocess_budget_ms,
+      requestId: validRequestId(opts?.requestId),
       onFinish: (c) => {
         this.#cycles.delete(c)
         if (c.summary !== null) this.metrics.cycleDuration.observe(c.summary.wall_ms / 1000)
@@ -332,6 +342,14 @@ export class Runner {
       await this.#pool.close()
     }
   }
+}
+
+/** The supervisor's options for one request: the priority, and the request id if it is valid. */
+function submitOptions(opts: Pick<ForecastOptions, 'priority' | 'requestId'> | undefined): SubmitOptions | undefined {
+  if (opts === undefined) return undefined
+  const requestId = validRequestId(opts.requestId)
+  if (opts.priority === undefined && requestId === null) return undefined
+  return { ...(opts.priority === undefined ? {} : { priority: opts.priority }), requestId }
 }
 
 /** The promise behind `runner.forecast()`: one per request, at the API boundary only. */

@@ -41,6 +41,7 @@ function job(deadline: number, attemptTimeoutMs: number): UpstreamJob {
     attempt_timeout_ms: attemptTimeoutMs,
     max_retries: 0,
     high: false,
+    request_id: null,
     model: 'chronos2',
     horizon: 12,
     quantiles: [0.1, 0.5, 0.9],

@@ -32,6 +32,7 @@ function job(t: number, withTs: boolean): UpstreamJob {
     attempt_timeout_ms: 1200,
     max_retries: 1,
     high: false,
+    request_id: null,
     model: 'chronos2',
     horizon: 12,
     quantiles: [0.1, 0.5, 0.9],

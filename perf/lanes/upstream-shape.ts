@@ -24,7 +24,7 @@ export function batchBody(n: number, model = DEFAULTS.adapter.model, seed = 1): 
   const jobs = Array.from({ length: n }, (_, k) => {
     const v = validateForecastRequest(JSON.parse(mix.body(k).toString()), defaults)
     if (!v.ok) throw new Error(v.error.message)
-    return { ...upstreamJob(v.value, 0, 0, timeoutMs, 0, DEFAULTS.input_len_steps, false), model }
+    return { ...upstreamJob(v.value, 0, 0, timeoutMs, 0, DEFAULTS.input_len_steps, false, null), model }
   })
   return attemptBody(buildForecastBody(jobs, jobs.map((j) => j.series_id)), '/api/forecast', timeoutMs)
 }

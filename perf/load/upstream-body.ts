@@ -13,7 +13,7 @@ export function upstreamBody(body: string): string {
   const v = validateForecastRequest(JSON.parse(body), defaultsFromConfig(DEFAULTS))
   if (!v.ok) throw new Error(`bench request invalid: ${v.error.message}`)
   const timeoutMs = DEFAULTS.adapter.timeout_s * 1000
-  const job = upstreamJob(v.value, 0, 0, timeoutMs, 0, DEFAULTS.input_len_steps, false)
+  const job = upstreamJob(v.value, 0, 0, timeoutMs, 0, DEFAULTS.input_len_steps, false, null)
   return attemptBody(buildForecastBody([job], [v.value.market_id]), '/api/forecast', timeoutMs)
 }
 

@@ -29,7 +29,7 @@ export class CycleRoute {
     const cycle = new CycleReply(reply, this.lifecycle, this.logger)
     // The client left while its body was read: no cycle for nobody.
     if (!this.admission.watch(reply.raw, cycle)) return
-    const run = this.runner.cycleValidated(requests, { budgetMs: budget_ms, order: ndjson ? 'completion' : 'priority' })
+    const run = this.runner.cycleValidated(requests, { budgetMs: budget_ms, order: ndjson ? 'completion' : 'priority', requestId: req.id })
     if (ndjson) void cycle.stream(run)
     else void cycle.collect(run, requests.length)
   }
@@ -105,7 +105,7 @@ export class CycleReply implements CloseWatcher {
 
   #sendError(e: unknown): void {
     const err = toTsfmError(e instanceof Error ? e : new Error(String(e)))
-    if (err.code === 'TSFM_INTERNAL') this.logger.error({ err: e, reqId: this.reply.request.id, url: this.reply.request.url }, 'unexpected error answering a request')
+    if (err.code === 'TSFM_INTERNAL') this.logger.error({ err: e, req_id: this.reply.request.id, url: this.reply.request.url }, 'unexpected error answering a request')
     try {
       if (this.reply.sent) this.reply.raw.destroy()
       else sendError(this.reply, err)

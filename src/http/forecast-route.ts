@@ -68,7 +68,8 @@ export class ForecastReply implements AnswerSink, CloseWatcher {
   ) {}
 
   submit(req: ForecastRequest): void {
-    const waiter = this.route.runner.submit(req, this)
+    // The HTTP request id (honoured or generated, server.ts) goes upstream with the series.
+    const waiter = this.route.runner.submit(req, this, { requestId: this.reply.request.id })
     // A cache hit is answered inside submit(); only a request still waiting can be withdrawn.
     if (!this.#settled) this.#waiter = waiter
   }
@@ -108,7 +109,7 @@ export class ForecastReply implements AnswerSink, CloseWatcher {
 
   #internal(e: unknown): void {
     const req = this.reply.request
-    this.route.logger.error({ err: e, reqId: req.id, url: req.url }, 'unexpected error answering a request')
+    this.route.logger.error({ err: e, req_id: req.id, url: req.url }, 'unexpected error answering a request')
     try {
       sendError(this.reply, new TsfmError('TSFM_INTERNAL', 'internal error'))
     } catch {

@@ -6,6 +6,7 @@ import type { TsfmConfig } from '../config/types.js'
 import { TsfmError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { cycleLimitsFromConfig } from '../request/cycle.js'
+import { validRequestId } from '../request/request-id.js'
 import { defaultsFromConfig } from '../request/validate.js'
 import type { Runner } from '../runner.js'
 import { Admission } from './admission.js'
@@ -250,8 +251,5 @@ export type TsfmServer = FastifyInstance<Server, IncomingMessage, ServerResponse
 
 /** A caller's X-Request-Id is kept if it is 1–128 visible ASCII characters; otherwise a UUID. */
 function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
-  const given = req.headers['x-request-id']
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+  return validRequestId(req.headers['x-request-id']) ?? randomUUID()
 }
-
-const REQUEST_ID = /^[\x21-\x7e]{1,128}$/

@@ -20,6 +20,8 @@ export interface UpstreamJob {
   readonly max_retries: number
   /** Served before the lane's other waiting jobs (`priority: 'high'`). */
   readonly high: boolean
+  /** The caller's request id (valid, request/request-id.ts), sent upstream with its series; null if none. */
+  readonly request_id: string | null
   readonly model: string
   readonly horizon: number
   /** Sorted ascending, unique, in (0,1). */
@@ -70,6 +72,12 @@ export interface UpstreamFailure {
   readonly batch_size: number
   /** As UpstreamSuccess.batch_id: members failed by one request (or one thread death) share it. */
   readonly batch_id: number
+  /**
+   * The `X-Request-Id` of the upstream request whose failure this is (for the log lines about
+   * it); null when the job failed without one (shed, withdrawn, its thread died, out of time
+   * before it was sent).
+   */
+  readonly upstream_request_id: string | null
 }
 
 export type UpstreamOutcome = UpstreamSuccess | UpstreamFailure

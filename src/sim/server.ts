@@ -278,6 +278,7 @@ export class SimServer implements Simulator {
 
   #onForecast(req: IncomingMessage, res: ServerResponse, streamable: boolean): void {
     this.#stats.forecastRequests++
+    this.#stats.requestIds(req.headers)
     const ex = new ForecastExchange(this, req, res, streamable, this.#clock.now(), this.#faults.next())
     this.#live.add(ex)
     res.once('close', () => {

@@ -96,6 +96,19 @@ export interface SimStats {
   openConnections: number
   /** Series per valid forecast request, in arrival order, capped at `BATCH_SIZES_CAP` entries. */
   batchSizes: number[]
+  /**
+   * The request id headers of the last `REQUEST_IDS_KEPT` forecast requests, oldest first: what
+   * tests check the runner sends upstream (issue 13).
+   */
+  requestIds: SimRequestIds[]
+}
+
+/** The id headers of one forecast request received (`SimStats.requestIds`); null when absent. */
+export interface SimRequestIds {
+  /** `X-Request-Id`. */
+  id: string | null
+  /** `X-Tsfm-Request-Ids`: the callers' ids of a multiplexed request. */
+  members: string | null
 }
 
 /** One model's runner (`SimStats.byModel`). */

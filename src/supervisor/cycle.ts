@@ -41,6 +41,8 @@ export interface CycleOptions {
   readonly reserveMs: number
   /** Called once when the last result has been yielded (or the cycle failed). */
   readonly onFinish?: (cycle: Cycle) => void
+  /** The caller's request id (already valid) for every market of the cycle, or null. */
+  readonly requestId?: string | null
 }
 
 const RANK: Readonly<Record<string, number>> = { high: 0, mid: 1, medium: 1 }
@@ -71,6 +73,7 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
   readonly #start: number
   readonly #end: number
   readonly #reserveMs: number
+  readonly #requestId: string | null
   readonly #budgetMs: number
   readonly #timer: ReturnType<Clock['setTimeout']>
   readonly #onFinish: ((cycle: Cycle) => void) | null
@@ -97,6 +100,7 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
     this.#concurrency = Math.max(1, opts.concurrency)
     this.#budgetMs = opts.budgetMs
     this.#reserveMs = opts.reserveMs
+    this.#requestId = opts.requestId ?? null
     this.#start = clock.now()
     this.#end = this.#start + opts.budgetMs
     this.#onFinish = opts.onFinish ?? null
@@ -146,7 +150,7 @@ export class Cycle implements AsyncIterableIterator<CycleItem>, AnswerSink {
         continue
       }
       this.#outstanding++
-      const waiter = this.#sup.submit(req, this, { deadline: this.#end - this.#reserveMs, tag: rank })
+      const waiter = this.#sup.submit(req, this, { deadline: this.#end - this.#reserveMs, tag: rank, requestId: this.#requestId })
       if (waiter.state !== 'done') this.#waiters[rank] = waiter
     }
     this.#flush()

@@ -28,6 +28,8 @@ export class Waiter implements Timed {
   tag: number
   /** Asked for high priority (`runner.forecast(req, { priority: 'high' })`). */
   high = false
+  /** The caller's request id (`X-Request-Id`, `requestId`), or null. */
+  requestId: string | null = null
 
   constructor(
     readonly sink: AnswerSink,
@@ -67,6 +69,12 @@ export class Flight implements Timed {
   permit: number | null = null
   /** Its first waiter asked for high priority: served first when markets wait for slots. */
   high = false
+  /**
+   * The request id of the waiter that started it (or of the request whose cache hit started a
+   * revalidation), sent upstream with its series; null when it had none. Waiters that join
+   * later share the flight's upstream request, not their own id (README "Request ids").
+   */
+  requestId: string | null = null
   /** In baseline-only mode: this flight is one of the `probe_every_n_requests` probes. */
   probe = false
   /** The flight has already given the mode machine its one event. */

@@ -71,6 +71,8 @@ export interface SubmitOptions {
   readonly tag?: number
   /** `high`: served before other waiting markets when upstream slots are scarce. */
   readonly priority?: 'high' | 'normal' | 'low'
+  /** The caller's request id, already valid (request/request-id.ts): sent upstream with its series. */
+  readonly requestId?: string | null
 }
 
 /** A periodic probe in flight (ticket owner): its outcome is an event for its lane's mode. */
@@ -223,6 +225,7 @@ export class Supervisor {
     const deadline = opts?.deadline !== undefined && opts.deadline < budgetEnd ? opts.deadline : budgetEnd
     const waiter = new Waiter(sink, now, deadline, opts?.tag ?? 0)
     waiter.high = opts?.priority === 'high'
+    waiter.requestId = opts?.requestId ?? null
     if (this.#closing) {
       waiter.state = 'done'
       sink.fail(new TsfmError('TSFM_RUNNER_CLOSED', 'the runner is closing and accepts no new requests'), waiter)
@@ -414,7 +417,7 @@ export class Supervisor {
       if (hit.kind === 'fresh') this.#metrics.cacheRequests.hit.inc()
       else this.#metrics.cacheRequests.stale.inc()
       this.#deliver(waiter, reanswer(hit.value, { cacheHit: true, cacheStale: hit.kind === 'stale' }, this.#answerState(req), this.#timings(waiter, 0, 0)), req)
-      if (hit.kind === 'stale' && hit.revalidate) this.#revalidate(key, req)
+      if (hit.kind === 'stale' && hit.revalidate) this.#revalidate(key, req, waiter.requestId)
       return
     }
     this.#metrics.cacheRequests.miss.inc()
@@ -427,6 +430,7 @@ export class Supervisor {
     const flight = new Flight(key, req, waiter.deadline, false)
     flight.enqueuedAt = waiter.arrivedAt
     flight.high = waiter.high
+    flight.requestId = waiter.requestId
     this.#flights.set(key, flight)
     this.#active = flight
     this.#join(flight, waiter)
@@ -440,11 +444,13 @@ export class Supervisor {
   }
 
   /** Stale-while-revalidate: one flight nobody waits for (yet) refreshes the entry. */
-  #revalidate(key: string, req: ForecastRequest): void {
+  #revalidate(key: string, req: ForecastRequest, requestId: string | null): void {
     if (this.#flights.has(key)) return // already being computed; its answer refreshes the entry
     const now = this.#clock.now()
     const flight = new Flight(key, req, now + this.#budgetMs, true)
     flight.enqueuedAt = now
+    // The request whose hit asked for the refresh: the upstream request is on its account.
+    flight.requestId = requestId
     this.#flights.set(key, flight)
     this.#active = flight
     this.#lookUp(flight)
@@ -663,6 +669,7 @@ export class Supervisor {
       lane.mode.maxRetries(this.#config.adapter.retry_count),
       this.#config.input_len_steps,
       flight.high,
+      flight.requestId,
     )
     this.#upstream.submit(job)
   }
@@ -738,6 +745,13 @@ export class Supervisor {
       this.#math.postprocess(flight.ticket, flight.req, outcome.values)
     } else {
       const reason = outcome.reason as Exclude<UpstreamFailureReason, 'withdrawn'>
+      // Per failed request, so debug only: the caller's id with the upstream request's.
+      if (this.#log.isLevelEnabled('debug')) {
+        this.#log.debug(
+          { event: 'upstream_failed', lane: lane.name, reason, market_id: flight.req.market_id, req_id: flight.requestId, upstream_request_id: outcome.upstream_request_id },
+          'upstream forecast failed; answering from the fallback',
+        )
+      }
       if (isCallerFault(reason)) {
         // The caller's own mistake (a model tollama does not have, a request it refuses): no
         // verdict on the upstream, for the breaker or the mode machine.
@@ -760,7 +774,7 @@ export class Supervisor {
         // only as the last one seen.
         const sameRequest = outcome.batch_id !== 0 && !this.#failedBatches.add(outcome.batch_id)
         breaker.failure(permit, sameRequest)
-        this.#trouble.failed(lane.name, reason)
+        this.#trouble.failed(lane.name, reason, outcome.upstream_request_id)
         this.#recordMode(flight, false)
       }
       this.#fallBack(flight, reason, Fallback.StaleIfError)
@@ -1071,7 +1085,7 @@ export class Supervisor {
     const req = probeRequest(this.#config, now, freqStepMs(this.#config.freq), lane.name)
     const ticket = this.#tickets.issue(new Probe(now, lane))
     // High priority: one tiny series that decides the mode must not wait behind a queue.
-    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, lane.mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps, true))
+    this.#upstream.submit(upstreamJob(req, ticket, now + this.#budgetMs, lane.mode.attemptTimeoutMs(this.#normalTimeoutMs), 0, this.#config.input_len_steps, true, null))
   }
 
   #onModeTransition(e: LaneModeTransition): void {
@@ -1086,7 +1100,8 @@ export class Supervisor {
     this.#metrics.breakerStateOf(e.lane).set(BREAKER_VALUE[e.to])
     // The failure class behind an opening (what an operator acts on), besides the breaker's rule.
     const cause = e.to === 'open' ? this.#trouble.reasonOf(e.lane) : null
-    this.#log.warn({ event: 'breaker_transition', ...e, cause }, `circuit breaker of lane ${e.lane}: ${e.from} -> ${e.to} (${e.reason}${cause === null ? '' : `; upstream failing: ${cause}`})`)
+    const upstreamRequestId = e.to === 'open' ? this.#trouble.requestIdOf(e.lane) : null
+    this.#log.warn({ event: 'breaker_transition', ...e, cause, upstream_request_id: upstreamRequestId }, `circuit breaker of lane ${e.lane}: ${e.from} -> ${e.to} (${e.reason}${cause === null ? '' : `; upstream failing: ${cause}`})`)
     this.#events.emit('breaker', e)
   }
 

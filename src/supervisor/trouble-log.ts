@@ -13,7 +13,7 @@ export class UpstreamTroubleLog {
   readonly #log: Logger
   readonly #clock: Clock
   /** Lane → its current failure class (absent: answering). Bounded by the lanes. */
-  readonly #failing = new Map<string, { reason: string; since: number; count: number; loggedAt: number }>()
+  readonly #failing = new Map<string, { reason: string; since: number; count: number; loggedAt: number; requestId: string | null }>()
 
   constructor(log: Logger, clock: Clock) {
     this.#log = log
@@ -25,6 +25,11 @@ export class UpstreamTroubleLog {
     return this.#failing.get(lane)?.reason ?? null
   }
 
+  /** The `X-Request-Id` of a failing lane's last failed upstream request, or null. */
+  requestIdOf(lane: string): string | null {
+    return this.#failing.get(lane)?.requestId ?? null
+  }
+
   ok(lane: string): void {
     if (this.#failing.size === 0) return
     const f = this.#failing.get(lane)
@@ -34,19 +39,31 @@ export class UpstreamTroubleLog {
     this.#log.info({ event: 'upstream_recovered', lane, failures: f.count, failing_ms: ms }, `upstream lane ${lane} answers again after ${f.count} failed request(s) over ${ms} ms (last: ${f.reason})`)
   }
 
-  failed(lane: string, reason: string): void {
+  /**
+   * A request of `lane` failed with `reason`; `requestId` is the `X-Request-Id` of the upstream
+   * request that failed (null when none was sent), logged so the line can be found in tollama's
+   * logs too.
+   */
+  failed(lane: string, reason: string, requestId: string | null = null): void {
     const now = this.#clock.now()
     const f = this.#failing.get(lane)
     if (f === undefined) {
-      this.#failing.set(lane, { reason, since: now, count: 1, loggedAt: now })
-      this.#log.warn({ event: 'upstream_failing', lane, reason }, `upstream lane ${lane} is failing: ${reason}; answers fall back to the baseline until it recovers`)
+      this.#failing.set(lane, { reason, since: now, count: 1, loggedAt: now, requestId })
+      this.#log.warn(
+        { event: 'upstream_failing', lane, reason, upstream_request_id: requestId },
+        `upstream lane ${lane} is failing: ${reason}${requestId === null ? '' : ` (request ${requestId})`}; answers fall back to the baseline until it recovers`,
+      )
       return
     }
     f.count++
+    f.requestId = requestId
     if (f.reason === reason || now - f.loggedAt < REPEAT_MS) return
     f.reason = reason
     f.loggedAt = now
-    this.#log.warn({ event: 'upstream_failing', lane, reason, failures: f.count }, `upstream lane ${lane} is still failing, now: ${reason} (${f.count} failures so far)`)
+    this.#log.warn(
+      { event: 'upstream_failing', lane, reason, failures: f.count, upstream_request_id: requestId },
+      `upstream lane ${lane} is still failing, now: ${reason} (${f.count} failures so far; last request ${requestId ?? 'none'})`,
+    )
   }
 
   /** The daemon's periodic `GET /api/version` probe changed its verdict. */

@@ -15,6 +15,7 @@ export function upstreamJob(
   maxRetries: number,
   inputLen: number,
   high: boolean,
+  requestId: string | null,
 ): UpstreamJob {
   const n = req.y.length
   const from = n > inputLen ? n - inputLen : 0
@@ -24,6 +25,7 @@ export function upstreamJob(
     attempt_timeout_ms: attemptTimeoutMs,
     max_retries: maxRetries,
     high,
+    request_id: requestId,
     model: req.model.model_name,
     horizon: req.horizon_steps,
     quantiles: req.quantiles,

@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream'
+import type { LogLevel } from '../../src/config/types.js'
 import { createLogger, type Logger } from '../../src/log.js'
 
 /** A real pino logger whose JSON lines the test can read back. */
-export function capturingLogger(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+export function capturingLogger(level: LogLevel = 'info'): { logger: Logger; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = []
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -10,7 +11,7 @@ export function capturingLogger(): { logger: Logger; lines: () => Record<string,
       done()
     },
   })
-  const logger = createLogger('info', sink)
+  const logger = createLogger(level, sink)
   return {
     logger,
     lines: () =>

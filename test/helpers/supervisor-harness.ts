@@ -53,7 +53,7 @@ export class FakeUpstream implements UpstreamPort {
     const job = this.#pending.get(ticket)
     if (job === undefined || !this.cancelsTakeBack) return
     this.#settle(job)
-    this.sup().onUpstream({ ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0 })
+    this.sup().onUpstream({ ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0, upstream_request_id: null })
   }
 
   /** Jobs not yet answered, in submission order. */
@@ -81,7 +81,7 @@ export class FakeUpstream implements UpstreamPort {
 
   fail(job: UpstreamJob, reason: UpstreamFailureReason = 'upstream_http_503', batchId = 0): void {
     this.#settle(job)
-    this.sup().onUpstream({ ticket: job.ticket, ok: false, reason, attempts: 1, upstream_ms: 5, batch_size: 1, batch_id: batchId })
+    this.sup().onUpstream({ ticket: job.ticket, ok: false, reason, attempts: 1, upstream_ms: 5, batch_size: 1, batch_id: batchId, upstream_request_id: `up-${job.ticket}` })
   }
 
   /** Fail every pending job as the members of one multiplexed request. */

@@ -17,6 +17,7 @@ export function makeJob(overrides: Partial<UpstreamJob> = {}, now = performance.
     attempt_timeout_ms: 1200,
     max_retries: 1,
     high: false,
+    request_id: null,
     model: 'chronos2',
     horizon: 12,
     quantiles: [0.1, 0.5, 0.9],

@@ -92,11 +92,11 @@ interface Thread {
 const noop = (): void => undefined
 
 function withdrawn(ticket: number, upstream_ms: number): UpstreamOutcome {
-  return { ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms, batch_size: 0, batch_id: 0 }
+  return { ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms, batch_size: 0, batch_id: 0, upstream_request_id: null }
 }
 
 function fail(ticket: number, reason: 'upstream_unavailable' | 'deadline_exceeded', upstream_ms: number, batchId = 0): UpstreamOutcome {
-  return { ticket, ok: false, reason, attempts: 0, upstream_ms, batch_size: 0, batch_id: batchId }
+  return { ticket, ok: false, reason, attempts: 0, upstream_ms, batch_size: 0, batch_id: batchId, upstream_request_id: null }
 }
 
 /** Host-side failure events (a thread death fails everything it held at once): negative ids. */
@@ -128,6 +128,7 @@ function detach(job: UpstreamJob, transfer: ArrayBuffer[]): UpstreamJob {
     attempt_timeout_ms: job.attempt_timeout_ms,
     max_retries: job.max_retries,
     high: job.high,
+    request_id: job.request_id,
     model: job.model,
     horizon: job.horizon,
     quantiles: job.quantiles,

@@ -6,6 +6,7 @@ import { classifyError, classifyStatus, NOT_FOUND, ROUTE_MISSING, UNAVAILABLE, t
 import { ERROR_BODY_LIMIT, failed, ForecastExchange, type ForecastResult } from './exchange.js'
 import { KeepAliveCap } from './keepalive.js'
 import type { Cancel } from './cancel.js'
+import { MEMBER_IDS_HEADER } from './upstream-ids.js'
 
 /**
  * The HTTP side of the I/O actor: one undici Pool per upstream origin (no fetch), every body
@@ -155,19 +156,40 @@ export class TollamaClient {
     return this.#keepAlive.idle
   }
 
-  /** POST one forecast body; `maxBytes` bounds the answer read into memory; `cancel` can end it early. */
-  forecast(path: ForecastPath, body: string, timeoutMs: number, maxBytes: number, cancel: Cancel | null = null): Promise<ForecastResult> {
+  /**
+   * POST one forecast body; `maxBytes` bounds the answer read into memory; `cancel` can end it
+   * early. `requestId` is sent as `X-Request-Id` and `memberIds` as `X-Tsfm-Request-Ids`
+   * (upstream-ids.ts), each when not null.
+   */
+  forecast(
+    path: ForecastPath,
+    body: string,
+    timeoutMs: number,
+    maxBytes: number,
+    cancel: Cancel | null = null,
+    requestId: string | null = null,
+    memberIds: string | null = null,
+  ): Promise<ForecastResult> {
     if (this.#closed) return Promise.resolve(failed(UNAVAILABLE))
     return new Promise<ForecastResult>((resolve) => {
       const exchange = new ForecastExchange(this.#clock, timeoutMs, maxBytes, resolve, this.#trim)
       cancel?.bind(() => exchange.cancel())
-      const opts: Dispatcher.DispatchOptions = { method: 'POST', path: this.#prefix + path, headers: this.#headers, body }
+      const opts: Dispatcher.DispatchOptions = { method: 'POST', path: this.#prefix + path, headers: this.#forecastHeaders(requestId, memberIds), body }
       try {
         this.#pool.dispatch(opts, exchange)
       } catch (e) {
         exchange.onResponseError(null, e instanceof Error ? e : new Error(String(e)))
       }
     })
+  }
+
+  /** The forecast headers with this request's ids: one small object per HTTP request. */
+  #forecastHeaders(requestId: string | null, memberIds: string | null): Record<string, string> {
+    if (requestId === null && memberIds === null) return this.#headers
+    const headers = { ...this.#headers }
+    if (requestId !== null) headers['x-request-id'] = requestId
+    if (memberIds !== null) headers[MEMBER_IDS_HEADER] = memberIds
+    return headers
   }
 
   /** `GET /api/version`: tollama's cheap liveness probe. Never rejects. */

@@ -196,7 +196,7 @@ export class IoEngine {
       this.#received++
       const p = new PendingJob(job, now, batchKey(job))
       if (this.#closed) {
-        this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0 })
+        this.#settle(p, { ticket: job.ticket, ok: false, reason: UNAVAILABLE.reason, attempts: 0, upstream_ms: 0, batch_size: 0, batch_id: 0, upstream_request_id: null })
         continue
       }
       const lane = this.#lanes.of(job.model)
@@ -219,7 +219,7 @@ export class IoEngine {
       const p = this.#queued.get(ticket)
       if (p === undefined || p.state !== 'queued') continue
       p.lane?.withdraw(p)
-      this.#settle(p, { ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms: this.#clock.now() - p.receivedAt, batch_size: 0, batch_id: 0 })
+      this.#settle(p, { ticket, ok: false, reason: 'withdrawn', attempts: 0, upstream_ms: this.#clock.now() - p.receivedAt, batch_size: 0, batch_id: 0, upstream_request_id: null })
     }
   }
 
@@ -340,7 +340,7 @@ export class IoEngine {
 
   /** A job its lane could not serve in time: answered at once, never sent. */
   #shed(p: PendingJob): void {
-    this.#settle(p, { ticket: p.job.ticket, ok: false, reason: QUEUE_TIMEOUT.reason, attempts: 0, upstream_ms: this.#clock.now() - p.receivedAt, batch_size: 0, batch_id: 0 })
+    this.#settle(p, { ticket: p.job.ticket, ok: false, reason: QUEUE_TIMEOUT.reason, attempts: 0, upstream_ms: this.#clock.now() - p.receivedAt, batch_size: 0, batch_id: 0, upstream_request_id: null })
   }
 
   #settle(p: PendingJob, outcome: UpstreamOutcome): void {

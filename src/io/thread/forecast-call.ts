@@ -9,6 +9,7 @@ import { attemptTimeoutMs, decideRetry, type RetryConfig } from './retry.js'
 import type { UpstreamJob, UpstreamOutcome, UpstreamRequestRecord } from '../types.js'
 import { assignSeriesIds, attemptBody, buildForecastBody, type WireBody } from './wire.js'
 import type { Cancel } from './cancel.js'
+import { memberIdsHeader, upstreamRequestId } from './upstream-ids.js'
 
 /**
  * One multiplexed group through its attempts (SPEC §4, §7). Sharing a request must not cost a
@@ -57,14 +58,17 @@ export function answerLimit(series: number, quantiles: number, horizon: number):
   return Math.max(1 << 20, series * (quantiles + 1) * horizon * 64 + 65_536)
 }
 
-/** `p` fails with `failure`; `batchSize` is the size of the request that last carried it. */
-function fail(ctx: CallContext, p: PendingJob, failure: Failure, batchSize: number, batchId: number, now: number): void {
-  ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: failure.reason, attempts: p.attempts, upstream_ms: now - p.receivedAt, batch_size: batchSize, batch_id: batchId })
+/**
+ * `p` fails with `failure`; `batchSize` is the size of the request that last carried it, and
+ * `requestId` that request's `X-Request-Id` (null when none was sent yet).
+ */
+function fail(ctx: CallContext, p: PendingJob, failure: Failure, batchSize: number, batchId: number, requestId: string | null, now: number): void {
+  ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: failure.reason, attempts: p.attempts, upstream_ms: now - p.receivedAt, batch_size: batchSize, batch_id: batchId, upstream_request_id: requestId })
 }
 
-function failEach(ctx: CallContext, members: readonly PendingJob[], failure: Failure, batchSize: number, batchId: number): void {
+function failEach(ctx: CallContext, members: readonly PendingJob[], failure: Failure, batchSize: number, batchId: number, requestId: string | null): void {
   const now = ctx.clock.now()
-  for (const p of members) fail(ctx, p, failure, batchSize, batchId, now)
+  for (const p of members) fail(ctx, p, failure, batchSize, batchId, requestId, now)
 }
 
 /** A member's own limit for an attempt starting `now` (≤ 0: no attempt fits any more). */
@@ -76,7 +80,15 @@ function limitOf(p: PendingJob, now: number, postprocessMs: number): number {
  * The members for whom an attempt starting `now` still fits; each other member is settled with
  * `failure` now. `members` itself when all fit (the usual case allocates nothing).
  */
-function keepFitting(ctx: CallContext, members: readonly PendingJob[], now: number, failure: Failure, batchSize: number, batchId: number): readonly PendingJob[] {
+function keepFitting(
+  ctx: CallContext,
+  members: readonly PendingJob[],
+  now: number,
+  failure: Failure,
+  batchSize: number,
+  batchId: number,
+  requestId: string | null,
+): readonly PendingJob[] {
   const pp = ctx.retry.postprocess_budget_ms
   let kept: PendingJob[] | null = null
   for (let i = 0; i < members.length; i++) {
@@ -86,7 +98,7 @@ function keepFitting(ctx: CallContext, members: readonly PendingJob[], now: numb
       continue
     }
     kept ??= members.slice(0, i)
-    fail(ctx, p, failure, batchSize, batchId, now)
+    fail(ctx, p, failure, batchSize, batchId, requestId, now)
   }
   return kept ?? members
 }
@@ -134,25 +146,34 @@ export async function runForecastGroup(
   cancel: Cancel | null = null,
 ): Promise<void> {
   const batchId = ++lastBatchId
+  // One id for every attempt of the group (upstream-ids.ts): it names the batch, not the attempt.
+  const requestId = upstreamRequestId(group)
   try {
-    await attemptAll(ctx, group, batchId, observe, release, reroute, cancel)
+    await attemptAll(ctx, group, batchId, requestId, observe, release, reroute, cancel)
   } catch {
-    failEach(ctx, group, UNAVAILABLE, group.length, batchId)
+    failEach(ctx, group, UNAVAILABLE, group.length, batchId, requestId)
   }
 }
 
-/** The members going upstream and the body built for exactly them (rebuilt when they change). */
+/**
+ * The members going upstream, the body built for exactly them and the list of their callers'
+ * request ids (rebuilt when they change).
+ */
 export class Carried {
   readonly members: readonly PendingJob[]
   readonly jobs: readonly UpstreamJob[]
   readonly ids: string[]
   readonly body: WireBody
+  /** `X-Tsfm-Request-Ids` (upstream-ids.ts), or null. */
+  readonly memberIds: string | null
 
-  constructor(members: readonly PendingJob[]) {
+  /** `requestId`: the request's `X-Request-Id` (upstream-ids.ts). */
+  constructor(members: readonly PendingJob[], requestId: string) {
     this.members = members
     this.jobs = members.map((p) => p.job)
     this.ids = assignSeriesIds(this.jobs)
     this.body = buildForecastBody(this.jobs, this.ids)
+    this.memberIds = memberIdsHeader(this.jobs, requestId)
   }
 }
 
@@ -160,6 +181,7 @@ async function attemptAll(
   ctx: CallContext,
   group: readonly PendingJob[],
   batchId: number,
+  requestId: string,
   observe: AttemptObserver,
   release: () => void,
   reroute: () => TollamaClient | null,
@@ -168,15 +190,15 @@ async function attemptAll(
   const head = group[0]!.job
   let client = ctx.client
   const pp = ctx.retry.postprocess_budget_ms
-  // Members with no attempt left fail now, without a place in the body.
-  let live = keepFitting(ctx, group, ctx.clock.now(), DEADLINE, group.length, batchId)
+  // Members with no attempt left fail now, without a place in the body (nor a request id).
+  let live = keepFitting(ctx, group, ctx.clock.now(), DEADLINE, group.length, batchId, null)
   let carried: Carried | null = null
   let switched = false
   let last: Failure = DEADLINE
   let attempt = 0
 
   while (live.length > 0) {
-    if (carried === null || carried.members !== live) carried = new Carried(live)
+    if (carried === null || carried.members !== live) carried = new Carried(live, requestId)
     const n = live.length
     const start = ctx.clock.now()
     const timeout = attemptTimeout(live, start, pp)
@@ -185,13 +207,13 @@ async function attemptAll(
     attempt++
     ctx.counters.requests_sent++
     ctx.counters.series_sent += n
-    const res = await client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon), cancel)
+    const res = await client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon), cancel, requestId, carried.memberIds)
     const end = ctx.clock.now()
     // Its hedge answered every member (and cancelled it): nothing to settle, nothing learnt.
     if (res.kind === 'cancelled') return observe(n, attempt, end - start, 'neutral')
 
     if (res.kind === 'ok') {
-      const valid = split(ctx, carried, res.text, end, batchId)
+      const valid = split(ctx, carried, res.text, end, batchId, requestId)
       // The request's own outcome: `ok` if it answered anyone.
       ctx.record({ endpoint: path, outcome: valid > 0 ? 'ok' : INVALID_PAYLOAD.reason, ms: end - start, series: n })
       observe(n, attempt, end - start, valid > 0 ? 'ok' : 'drop')
@@ -200,7 +222,7 @@ async function attemptAll(
     if (res.kind === ROUTE_MISSING) {
       ctx.record({ endpoint: path, outcome: NOT_FOUND.reason, ms: end - start, series: n })
       observe(n, attempt, end - start, 'neutral')
-      if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId)
+      if (switched) return failEach(ctx, live, NOT_FOUND, n, batchId, requestId)
       // The other route, right away, for the same members: a capability switch, not a retry.
       switched = true
       client.switchRoute(path)
@@ -208,7 +230,7 @@ async function attemptAll(
       last = res.failure
       ctx.record({ endpoint: path, outcome: last.reason, ms: end - start, series: n })
       observe(n, attempt, end - start, verdictOf(last), last.reason)
-      const retry = retrying(ctx, live, res, n, batchId)
+      const retry = retrying(ctx, live, res, n, batchId, requestId)
       if (retry.members.length === 0) return
       ctx.counters.retries++
       for (const p of retry.members) p.retries++
@@ -220,7 +242,7 @@ async function attemptAll(
       live = retry.members
     }
     // The backoff (or a slow switch) may have used up some members' budgets.
-    live = keepFitting(ctx, live, ctx.clock.now(), last, n, batchId)
+    live = keepFitting(ctx, live, ctx.clock.now(), last, n, batchId, requestId)
   }
 }
 
@@ -229,7 +251,7 @@ async function attemptAll(
  * settled with the failure now. The members that retry share one retry request, so one jitter
  * draw serves them all (drawn only if someone may retry, as for a lone job).
  */
-function retrying(ctx: CallContext, live: readonly PendingJob[], res: FailedAttempt, batchSize: number, batchId: number): Retry {
+function retrying(ctx: CallContext, live: readonly PendingJob[], res: FailedAttempt, batchSize: number, batchId: number, requestId: string): Retry {
   const now = ctx.clock.now()
   let draw = -1
   const random = (): number => (draw < 0 ? (draw = ctx.random()) : draw)
@@ -248,7 +270,7 @@ function retrying(ctx: CallContext, live: readonly PendingJob[], res: FailedAtte
       continue
     }
     kept ??= live.slice(0, i)
-    fail(ctx, p, res.failure, batchSize, batchId, now)
+    fail(ctx, p, res.failure, batchSize, batchId, requestId, now)
   }
   return new Retry(kept ?? live, delayMs)
 }
@@ -270,7 +292,7 @@ class Retry {
  * Splits a 200 answer by series id: each member succeeds or fails on its own series. Returns how
  * many succeeded.
  */
-function split(ctx: CallContext, carried: Carried, text: string, end: number, batchId: number): number {
+function split(ctx: CallContext, carried: Carried, text: string, end: number, batchId: number, requestId: string): number {
   const { members } = carried
   const n = members.length
   const answers = parseForecastAnswer(text, carried.jobs, carried.ids)
@@ -280,7 +302,7 @@ function split(ctx: CallContext, carried: Carried, text: string, end: number, ba
     const values = answers[i]!
     const upstream_ms = end - p.receivedAt
     if (values === null) {
-      ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: INVALID_PAYLOAD.reason, attempts: p.attempts, upstream_ms, batch_size: n, batch_id: batchId })
+      ctx.settle(p, { ticket: p.job.ticket, ok: false, reason: INVALID_PAYLOAD.reason, attempts: p.attempts, upstream_ms, batch_size: n, batch_id: batchId, upstream_request_id: requestId })
     } else {
       valid++
       ctx.settle(p, { ticket: p.job.ticket, ok: true, values, attempts: p.attempts, upstream_ms, batch_size: n, batch_id: batchId })

@@ -3,6 +3,7 @@ import type { Cancel } from './cancel.js'
 import { answerLimit, attemptTimeout, Carried, type CallContext } from './forecast-call.js'
 import { parseForecastAnswer } from './parse.js'
 import type { PendingJob } from './pending-job.js'
+import { upstreamRequestId } from './upstream-ids.js'
 import { attemptBody } from './wire.js'
 
 /**
@@ -20,14 +21,15 @@ export async function runHedge(ctx: CallContext, members: readonly PendingJob[],
   const pp = ctx.retry.postprocess_budget_ms
   const timeout = attemptTimeout(members, start, pp)
   if (timeout <= 0 || members.length === 0) return false
-  const carried = new Carried(members)
+  const requestId = upstreamRequestId(members)
+  const carried = new Carried(members, requestId)
   const head = members[0]!.job
   const n = members.length
   const path = ctx.client.forecastPath
   ctx.counters.requests_sent++
   ctx.counters.series_sent += n
   ctx.counters.hedges++
-  const res = await ctx.client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon), cancel)
+  const res = await ctx.client.forecast(path, attemptBody(carried.body, path, timeout), timeout, answerLimit(n, head.quantiles.length, head.horizon), cancel, requestId, carried.memberIds)
   const end = ctx.clock.now()
   if (res.kind === 'cancelled') return false
   ctx.record({ endpoint: path, outcome: res.kind === 'ok' ? 'ok' : res.kind === 'failed' ? res.failure.reason : NOT_FOUND.reason, ms: end - start, series: n })

@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '../../clock/clock.js'
 import type { WarmupConfig } from '../../config/types.js'
 import type { TollamaClient } from './client.js'
 import type { UpstreamJob, UpstreamRequestRecord } from '../types.js'
+import { WARMUP_REQUEST_ID } from './upstream-ids.js'
 import { attemptBody, buildForecastBody } from './wire.js'
 
 /**
@@ -24,6 +25,7 @@ export function warmupJob(model: string): UpstreamJob {
     attempt_timeout_ms: WARMUP_TIMEOUT_MS,
     max_retries: 0,
     high: false,
+    request_id: WARMUP_REQUEST_ID,
     model,
     horizon: 1,
     quantiles: [0.5],
@@ -81,7 +83,7 @@ export class Warmup {
       for (let tries = 0; tries < 2; tries++) {
         const path = client.forecastPath
         const start = clock.now()
-        const res = await client.forecast(path, attemptBody(body, path, WARMUP_TIMEOUT_MS), WARMUP_TIMEOUT_MS, 1 << 20)
+        const res = await client.forecast(path, attemptBody(body, path, WARMUP_TIMEOUT_MS), WARMUP_TIMEOUT_MS, 1 << 20, null, WARMUP_REQUEST_ID)
         const ms = clock.now() - start
         if (res.kind === 'route_missing') {
           this.#o.record({ endpoint: path, outcome: 'upstream_http_404', ms, series: 1 })

@@ -45,4 +45,32 @@ describe('X-Request-Id', () => {
     expect(text).toMatch(/tsfm_http_request_duration_seconds_count\{route="other",status="404"\} 1/)
     expect(text).toMatch(/tsfm_cycle_duration_seconds_count 1/)
   })
+
+  describe('sent upstream', () => {
+    // Long enough for the upstream (a short series is answered from the baseline), one market each.
+    const fresh = (market: string) => ({ ...body, market_id: market, y: probabilities(64) })
+    const lastSeen = () => d.sim.stats().requestIds.at(-1)
+
+    it("sends the caller's X-Request-Id with its series", async () => {
+      const r = await call(d.url, '/tsfm/forecast', { body: fresh('up-1'), headers: { 'x-request-id': 'abc-1' } })
+      expect(r.body.meta.runtime).toBe('tollama')
+      expect(lastSeen()).toEqual({ id: 'abc-1', members: null })
+    })
+
+    it('sends the id generated for a request without one (the one echoed)', async () => {
+      const r = await call(d.url, '/tsfm/forecast', { body: fresh('up-2') })
+      expect(r.body.meta.runtime).toBe('tollama')
+      expect(lastSeen()?.id).toBe(r.headers['x-request-id'])
+    })
+
+    it("sends a cycle's markets with the cycle's id", async () => {
+      d.sim.resetStats()
+      const r = await call(d.url, '/tsfm/cycle', { body: { requests: [fresh('up-c1'), fresh('up-c2')] }, headers: { 'x-request-id': 'cyc-1' } })
+      expect(r.status).toBe(200)
+      const seen = d.sim.stats().requestIds
+      expect(seen.length).toBeGreaterThan(0)
+      // One request of both (the ids listed once) or one request each (each its caller's id).
+      for (const s of seen) expect(s.members === null ? s.id : s.members).toBe('cyc-1')
+    })
+  })
 })

@@ -95,7 +95,7 @@ describe('several replicas', () => {
     )
     const t0 = sharedNow()
     // both replicas idle and alike: the batch goes to the first, which stalls for 2 s
-    const [out] = await h.wait(h.submit({ model: 'm', series_id: 'hi', high: true }))
+    const [out] = await h.wait(h.submit({ model: 'm', series_id: 'hi', high: true, request_id: 'hedged-1' }))
     expect(out!.outcome.ok).toBe(true)
     // hedged after the 300 ms floor, answered by the second replica ~20 ms later
     expect(out!.at - t0).toBeGreaterThanOrEqual(290)
@@ -104,6 +104,8 @@ describe('several replicas', () => {
     expect(stats.hedges).toBe(1)
     expect(stats.hedge_wins).toBe(1)
     expect(h.duplicates).toEqual([])
+    // The hedge of a lone series goes with its caller's id, as the request it hedges.
+    expect(sims.map((s) => s.stats().requestIds)).toEqual([[{ id: 'hedged-1', members: null }], [{ id: 'hedged-1', members: null }]])
   })
 
   it('do not hedge normal-priority jobs', async () => {

@@ -30,6 +30,21 @@ describe('the upstream trouble log', () => {
     expect(events()).toEqual(['upstream_failing:a:upstream_timeout', 'upstream_failing:a:upstream_http_503', 'upstream_failing:b:upstream_connect'])
   })
 
+  it('names the failed upstream request by its X-Request-Id', () => {
+    const { logger, lines } = capturingLogger()
+    const clock = new ManualClock()
+    const t = new UpstreamTroubleLog(logger, clock)
+    t.failed('a', 'upstream_timeout', 'req-1')
+    t.failed('a', 'upstream_timeout', 'req-2')
+    expect(t.requestIdOf('a')).toBe('req-2')
+    clock.advance(10_000)
+    t.failed('a', 'upstream_http_503', 'req-3')
+    t.failed('b', 'upstream_connect', null)
+    expect(lines().map((l) => l.upstream_request_id)).toEqual(['req-1', 'req-3', null])
+    t.ok('a')
+    expect(t.requestIdOf('a')).toBeNull()
+  })
+
   it('logs the health check only when its verdict changes', () => {
     const { t, events } = setup()
     t.health(true, null, 'http://t')
