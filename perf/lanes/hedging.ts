@@ -1,12 +1,14 @@
 /**
  * Hedged requests (issue "scale-out", item 2): two simulators, one of which stalls 10 % of its
- * requests for 2 s (`--faults hang=0.1 --hang-ms 2000`), both at 25 ms + 6 ms/series (the
- * replicas benchmark's shape: 32 callers need both replicas — with a load one replica can carry,
- * the routing alone sends nearly everything to the replica that does not stall: measured with 8
- * callers, 2 of 100 requests went to it). An embedded runner (priority is an embedding option)
- * with 32 closed-loop callers, 4 of them `priority: high`, runs once with
- * hedging off (`hedge_after_ms: 0`) and once with the default (`adaptive`), against the same
- * simulators: high-priority p99 with hedging ≤ 0.5 × without, hedges ≤ 5 % of upstream requests.
+ * requests for 2 s (`--faults hang=0.1 --hang-ms 2000`: a seeded draw per request, the same
+ * sequence in every run of the benchmark), both at 25 ms + 6 ms/series (32
+ * callers need both replicas — with a load one replica can carry, the routing alone sends nearly
+ * everything to the replica that does not stall: measured with 8 callers, 2 of 100 requests went
+ * to it). An embedded runner (priority is an embedding option) with 32 closed-loop callers, 16
+ * of them `priority: high` (with 4, so few high jobs met a stall that the p99 without hedging
+ * often did not show one), runs once with hedging off (`hedge_after_ms: 0`) and once with the
+ * default (`adaptive`), against the same simulators: high-priority p99 with hedging ≤ 0.5 ×
+ * without, hedges ≤ 5 % of upstream requests.
  *
  * Run: make bench-lanes-hedging   (node dist/perf/lanes/hedging.js [--duration-ms N])
  */

