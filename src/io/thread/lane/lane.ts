@@ -294,7 +294,7 @@ export class Lane {
    * those that have it; if none has it, all. With one replica: it.
    */
   #routeMode(): RouteMode {
-    if (this.#replicas.length === 1) return ROUTE_ALL
+    if (!this.#several) return ROUTE_ALL
     let serving = false
     for (const r of this.#replicas) {
       if (!r.serves) continue
@@ -363,7 +363,7 @@ export class Lane {
   #share(r: Replica, now: number): number {
     const max = this.#o.maxSeries
     const q = this.#queue.size
-    if (this.#replicas.length === 1 || q < 2) return max
+    if (!this.#several || q < 2) return max
     const whole = r.cost.costMs(Math.min(q, max)) * r.drift
     const mode = this.#routeMode()
     let parts = 1
@@ -389,7 +389,7 @@ export class Lane {
 
   /** A health event of replica `r` (several replicas only: one replica's health is the main thread's breaker). */
   #health(r: Replica, e: ReplicaEvent): void {
-    if (this.#replicas.length === 1) return
+    if (!this.#several) return
     const before = r.health
     r.health = nextHealth(before, e, this.#failuresToDown)
     if (r.health.state === before.state) return
@@ -438,7 +438,7 @@ export class Lane {
     if (this.#closing || this.#o.windowMs <= 0 || r.inflight.size > 0 || r.parallelism > 1) return false
     let want = r.lastDoneSeries
     let from = r.lastDoneAt
-    if (this.#replicas.length > 1) {
+    if (this.#several) {
       // Several replicas: the idle one waits for its share of the callers — everything the lane
       // has out, queued or just answered and not back yet (`#returning`: with every replica idle
       // nothing is out, and the first caller back went alone, the next alone to the other
@@ -564,7 +564,7 @@ export class Lane {
   /** A batch with a `priority: high` member, hedging on and another replica to hedge to. */
   #hedgeable(group: readonly PendingJob[]): boolean {
     const after = this.#o.hedgeAfterMs
-    if (this.#replicas.length < 2 || this.#o.hedge === undefined || after === undefined || after === 0 || this.#closing) return false
+    if (!this.#several || this.#o.hedge === undefined || after === undefined || after === 0 || this.#closing) return false
     for (const p of group) if (p.job.high) return true
     return false
   }
@@ -691,7 +691,7 @@ export class Lane {
     const mode = this.#routeMode()
     const k = this.#ahead
     k.fill(0)
-    if (this.#replicas.length === 1) k[0] = full
+    if (!this.#several) k[0] = full
     else {
       for (let b = 0; b < full; b++) {
         let best = 0
