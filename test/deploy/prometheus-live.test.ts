@@ -1,30 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import YAML from 'yaml'
 import { call, startTestDaemon, type TestDaemon } from '../helpers/daemon.js'
-import { freePort, HAVE_PROMETHEUS, RULES_FILE } from '../helpers/promtool.js'
+import { getJson, startPrometheus, until, type LivePrometheus } from '../helpers/prometheus-server.js'
+import { HAVE_PROMETHEUS } from '../helpers/promtool.js'
 import { probabilities } from '../helpers/request-bodies.js'
 import { makeTmpDir, type TmpDir } from '../helpers/tmp-files.js'
 
 if (!HAVE_PROMETHEUS) console.error('test/deploy/prometheus-live: prometheus is not installed (apt-get install prometheus) — the live alert test is SKIPPED')
-
-async function getJson(url: string): Promise<any> {
-  const res = await request(url)
-  const text = await res.body.text()
-  return res.statusCode === 200 ? JSON.parse(text) : null
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await probe().catch(() => null)
-    if (v !== null && v !== undefined) return v
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
 
 /**
  * A real Prometheus (scrape and evaluation every 1 s, deploy/prometheus/rules.yml) scraping a test
@@ -34,10 +15,9 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml in a running Prometheus', () => {
   let d: TestDaemon
   let tmp: TmpDir
-  let prom: ChildProcess | null = null
+  let prom: LivePrometheus | null = null
   let promUrl = ''
   let target = ''
-  let log = ''
 
   beforeAll(async () => {
     d = await startTestDaemon({
@@ -46,38 +26,12 @@ describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml in a running Prom
     })
     target = new URL(d.url).host
     tmp = makeTmpDir('tsfm-prometheus-')
-    const config = tmp.write(
-      'prometheus.yml',
-      YAML.stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [RULES_FILE],
-        scrape_configs: [{ job_name: 'tsfm-runner', static_configs: [{ targets: [target] }] }],
-      }),
-    )
-    const port = await freePort()
-    promUrl = `http://127.0.0.1:${port}`
-    prom = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(tmp.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    prom.stdout?.on('data', (b: Buffer) => (log += b.toString()))
-    prom.stderr?.on('data', (b: Buffer) => (log += b.toString()))
-    await until(`Prometheus ready on ${promUrl}\n${log}`, 20_000, async () => {
-      if (prom?.exitCode !== null) throw new Error(`prometheus exited: ${log}`)
-      const res = await request(`${promUrl}/-/ready`)
-      await res.body.dump()
-      return res.statusCode === 200 ? true : null
-    })
+    prom = await startPrometheus(tmp, target)
+    promUrl = prom.url
   }, 40_000)
 
   afterAll(async () => {
-    if (prom !== null && prom.exitCode === null) {
-      const p = prom
-      const exited = new Promise((r) => p.once('exit', r))
-      p.kill('SIGTERM')
-      const timer = setTimeout(() => p.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await prom?.close()
     await d?.close()
     tmp?.remove()
   }, 20_000)
