@@ -115,8 +115,7 @@ export class TollamaClient {
   readonly #pool: Pool
   readonly #keepAlive: KeepAliveCap
   readonly #prefix: string
-  /** The forecast headers as undici's flat [name, value, …] list (see #forecastHeaders); undici only reads it. */
-  readonly #headers: string[]
+  readonly #headers: Record<string, string>
   readonly #getHeaders: Record<string, string>
   #path: ForecastPath = '/api/forecast'
   #closed = false
@@ -137,7 +136,7 @@ export class TollamaClient {
       factory: this.#keepAlive.factory,
     })
     const auth: Record<string, string> = cfg.api_token === null ? {} : { authorization: `Bearer ${cfg.api_token}` }
-    this.#headers = Object.entries({ 'content-type': 'application/json', accept: 'application/json', ...auth }).flat()
+    this.#headers = { 'content-type': 'application/json', accept: 'application/json', ...auth }
     this.#getHeaders = { accept: 'application/json', ...auth }
   }
 
@@ -184,24 +183,12 @@ export class TollamaClient {
     })
   }
 
-  /**
-   * The forecast headers with this request's ids, as undici's flat [name, value, …] list: a copy
-   * of the fixed list with the ids pushed on, not an object spread of a header object.
-   *
-   * Why (2026-12-03, one session): a sequential POST /api/forecast to the simulator through an
-   * undici Pool with `x-request-id` took 2–3.5 µs less at the median as this list than as
-   * `{ ...headers, 'x-request-id': id }` (6 rounds × 3000 interleaved pairs, 6 of 6 rounds; /tmp
-   * script, not kept). The id header itself costs ~10 µs a round trip there (~5 µs sending it,
-   * ~5 µs the simulator's echo parsed back); in perf/overhead/compare-builds.ts, a build of this
-   * branch not sending the ids ran at B/A 0.91, 1.01, 0.93 against it, and the same build sending
-   * them at 1.07, 1.02, 1.03, 1.06 against it not sending them: most of the ~5 % the daemon's
-   * added p50 lost since 4a243c0 is that header's round trip, which the feature needs.
-   */
-  #forecastHeaders(requestId: string | null, memberIds: string | null): string[] {
+  /** The forecast headers with this request's ids: one small object per HTTP request. */
+  #forecastHeaders(requestId: string | null, memberIds: string | null): Record<string, string> {
     if (requestId === null && memberIds === null) return this.#headers
-    const headers = this.#headers.slice()
-    if (requestId !== null) headers.push('x-request-id', requestId)
-    if (memberIds !== null) headers.push(MEMBER_IDS_HEADER, memberIds)
+    const headers = { ...this.#headers }
+    if (requestId !== null) headers['x-request-id'] = requestId
+    if (memberIds !== null) headers[MEMBER_IDS_HEADER] = memberIds
     return headers
   }
 
