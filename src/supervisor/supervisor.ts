@@ -100,6 +100,16 @@ const EMPTY = new Float64Array(0)
 const NO_BAND: BandResult = Object.freeze({ ok: false, values: EMPTY, warnings: 0 })
 
 /**
+ * A waiter's deadline answer is due this much before its deadline: the timer fires late when
+ * the event loop is busy, and the answers due together are built and sent one after another.
+ * Measured, `make bench-degraded` (20 % hangs, up to ~20 deadline answers at once): timers at
+ * the deadline itself delivered the slowest answers at 1 602–1 603 ms of a 1 600 ms deadline in
+ * about one run in three (on the build before this guard too); with 5 ms, at 1 598–1 599 ms —
+ * too close. An answer past the deadline is one the caller's cycle may no longer wait for.
+ */
+export const DEADLINE_GUARD_MS = 10
+
+/**
  * The supervisor actor (SPEC §3–§5): owns the cache, the single-flight table, the market cells,
  * the circuit breaker and the mode machine, and decides for every request whether the upstream
  * is worth asking. Everything that reaches it — submissions, upstream outcomes, math results,
@@ -440,7 +450,7 @@ export class Supervisor {
   #join(flight: Flight, waiter: Waiter): void {
     waiter.flight = flight
     flight.waiters.push(waiter)
-    this.#waiterTimers.schedule(waiter, waiter.deadline)
+    this.#waiterTimers.schedule(waiter, waiter.deadline - DEADLINE_GUARD_MS)
   }
 
   /** Stale-while-revalidate: one flight nobody waits for (yet) refreshes the entry. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Answers, harness, marketBody } from '../../helpers/supervisor-harness.js'
+import { DEADLINE_GUARD_MS } from '../../../src/supervisor/supervisor.js'
 
 describe('Supervisor pipeline', () => {
   it('answers an eligible request from the upstream, post-processed, with meta filled', () => {
@@ -144,15 +145,16 @@ describe('Supervisor pipeline', () => {
     expect(r.meta.cache_stale).toBe(true)
   })
 
-  it('answers deadline_exceeded exactly at the deadline when the upstream is slow, and drops the late result', () => {
+  it('answers deadline_exceeded just before the deadline when the upstream is slow, and drops the late result', () => {
     const h = harness()
     const a = new Answers()
     h.sup.submit(h.request(marketBody('m-1')), a)
-    h.clock.advance(1599)
+    h.clock.advance(1600 - DEADLINE_GUARD_MS - 1)
     expect(a.count).toBe(0)
     h.clock.advance(1)
     expect(a.reasons()).toEqual(['deadline_exceeded'])
-    expect(a.answers[0]!.meta.timings_ms.total).toBe(1600)
+    // the guard leaves the answer its way out of a busy event loop inside the 1 600 ms
+    expect(a.answers[0]!.meta.timings_ms.total).toBe(1600 - DEADLINE_GUARD_MS)
     h.upstream.succeedAll() // late: fills the cache, answers nobody twice
     expect(a.count).toBe(1)
     expect(h.sup.state().queue.inflight).toBe(0)
