@@ -83,7 +83,7 @@ bench-lanes-cold-start: build
 bench-lanes-replicas: build
 	node dist/perf/lanes/replicas.js
 
-# Hedging: one of two replicas stalls 10 % of requests for 2 s; high-priority p99 with and without hedges (16 of 32 callers high).
+# Hedging: one of two replicas stalls 10 % of requests for 2 s; high-priority p99 with and without hedges (all 32 callers high).
 bench-lanes-hedging: build
 	node dist/perf/lanes/hedging.js
 
