@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import YAML from 'yaml'
 import { compressedConfig } from '../../perf/profiles/incident.js'
 import type { DeepPartial, TsfmConfig } from '../../src/config/types.js'
@@ -84,6 +84,9 @@ describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml alerts in a runni
     const at = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`
     const timeline: string[] = []
     const note = (what: string): void => void timeline.push(`${at()} ${what}`)
+    let summary = ''
+    // The timeline explains a failure (which alert, when); on success it is only noise.
+    onTestFailed(() => console.error(`prometheus-incident: ${summary}\n  ${timeline.join('\n  ')}`))
 
     // The copy Prometheus loaded differs from the shipped file in the hold times only.
     const strip = (doc: any): unknown => ({ ...doc, groups: doc.groups.map((g: any) => ({ ...g, rules: g.rules.map(({ for: _for, ...r }: any) => r) })) })
@@ -201,7 +204,7 @@ describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml alerts in a runni
       polling = false
       await poller
       await Promise.all([...pending])
-      console.error(`prometheus-incident: ${sent} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, runtimes ${JSON.stringify(Object.fromEntries(runtimes))}\n  ${timeline.join('\n  ')}`)
+      summary = `${sent} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}, runtimes ${JSON.stringify(Object.fromEntries(runtimes))}`
     }
 
     // Not vacuous: the daemon itself reported the open breaker and each mode, and Prometheus showed
