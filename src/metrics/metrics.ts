@@ -351,13 +351,7 @@ export class Metrics {
   }
 
   #requestChild(status: number, runtime: Runtime | 'none'): Child<Counter<'status' | 'runtime'>> {
-    const key = `${status}|${runtime}`
-    let child = this.#requestsChildren.get(key)
-    if (child === undefined) {
-      child = this.requestsTotal.labels(String(status), runtime)
-      this.#requestsChildren.set(key, child)
-    }
-    return child
+    return bound2(this.#requestsChildren, this.requestsTotal, String(status), runtime)
   }
 
   upstreamHealthy(upstream: string, ok: boolean): void {
@@ -366,23 +360,11 @@ export class Metrics {
 
   /** One HTTP request answered (`route` from the daemon's fixed route table, so bounded). */
   http(route: string, status: number, seconds: number): void {
-    const key = `${route}|${status}`
-    let child = this.#httpChildren.get(key)
-    if (child === undefined) {
-      child = this.#httpDuration.labels(route, String(status))
-      this.#httpChildren.set(key, child)
-    }
-    child.observe(seconds)
+    bound2(this.#httpChildren, this.#httpDuration, route, String(status)).observe(seconds)
   }
 
   tollama(endpoint: string, outcome: string, ms: number): void {
-    const key = `${endpoint}|${outcome}`
-    let child = this.#tollamaChildren.get(key)
-    if (child === undefined) {
-      child = this.#tollamaLatency.labels(endpoint, outcome)
-      this.#tollamaChildren.set(key, child)
-    }
-    child.observe(ms)
+    bound2(this.#tollamaChildren, this.#tollamaLatency, endpoint, outcome).observe(ms)
   }
 
   /** Prometheus text exposition. */
@@ -395,14 +377,26 @@ export class Metrics {
   }
 }
 
-/** The child of `metric` for one label value, bound once and kept (prom-client hashes its labels on every `labels()` call). */
+/** `tsfm_lane_replica_state`'s encoding, as the breaker's: 0 sends, 1 on trial, 2 sends nothing. */
 const REPLICA_STATE = { up: 0, trial: 1, down: 2 } as const
 
+/** The child of `metric` for one label value, bound once and kept (prom-client hashes its labels on every `labels()` call). */
 function bound<M extends { labels: (v: string) => unknown }>(children: Map<string, Child<M>>, metric: M, value: string): Child<M> {
   let child = children.get(value)
   if (child === undefined) {
     child = metric.labels(value) as Child<M>
     children.set(value, child)
+  }
+  return child
+}
+
+/** `bound` for a metric with two labels (the map's key joins them). */
+function bound2<M extends { labels: (a: string, b: string) => unknown }>(children: Map<string, Child<M>>, metric: M, a: string, b: string): Child<M> {
+  const key = `${a}|${b}`
+  let child = children.get(key)
+  if (child === undefined) {
+    child = metric.labels(a, b) as Child<M>
+    children.set(key, child)
   }
   return child
 }
