@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import YAML from 'yaml'
 import { compressedConfig } from '../../perf/profiles/incident.js'
 import type { DeepPartial, TsfmConfig } from '../../src/config/types.js'
-import { call, startTestDaemon, type TestDaemon } from '../helpers/daemon.js'
-import { compressedRules, getJson, startPrometheus, until, type LivePrometheus } from '../helpers/prometheus-server.js'
+import { call, type TestDaemon } from '../helpers/daemon.js'
+import { compressedRules, getJson, startScrapedDaemon, until, type LivePrometheus, type ScrapedDaemon } from '../helpers/prometheus-server.js'
 import { HAVE_PROMETHEUS, RULES_FILE } from '../helpers/promtool.js'
 import { probabilities } from '../helpers/request-bodies.js'
-import { makeTmpDir, type TmpDir } from '../helpers/tmp-files.js'
 
 if (!HAVE_PROMETHEUS) console.error('test/deploy/prometheus-incident: prometheus is not installed (apt-get install prometheus) — the live incident test is SKIPPED')
 
@@ -57,29 +56,22 @@ interface Alert {
  * the incident alerts go pending, then firing, then resolve once the daemon has found its way back.
  */
 describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml alerts in a running Prometheus through a scripted upstream incident', () => {
+  let scraped: ScrapedDaemon | null = null
   let d: TestDaemon
-  let tmp: TmpDir
-  let prom: LivePrometheus | null = null
+  let prom: LivePrometheus
   let target = ''
 
   beforeAll(async () => {
-    d = await startTestDaemon({
-      sim: { models: ['mock'] },
-      config: { tsfm: { ...daemonConfig(), adapter: { model: 'mock', batch_window_ms: 0 }, server: { rate_limit: { enabled: false } } } },
-    })
-    target = new URL(d.url).host
-    tmp = makeTmpDir('tsfm-prometheus-incident-')
-    prom = await startPrometheus(tmp, target, tmp.write('rules.yml', compressedRules(RULES_COMPRESS)))
+    scraped = await startScrapedDaemon('tsfm-prometheus-incident-', daemonConfig(), (tmp) => tmp.write('rules.yml', compressedRules(RULES_COMPRESS)))
+    ;({ d, prom, target } = scraped)
   }, 40_000)
 
   afterAll(async () => {
-    await prom?.close()
-    await d?.close()
-    tmp?.remove()
+    await scraped?.close()
   }, 20_000)
 
   it('fires TsfmCircuitBreakerOpen, TsfmBaselineOnly and TsfmDegradedMode while tollama fails, and resolves them after it heals', async () => {
-    const promUrl = (prom as LivePrometheus).url
+    const promUrl = prom.url
     const t0 = Date.now()
     const at = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`
     const timeline: string[] = []

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { call, startTestDaemon, type TestDaemon } from '../helpers/daemon.js'
-import { getJson, startPrometheus, until, type LivePrometheus } from '../helpers/prometheus-server.js'
+import { call, type TestDaemon } from '../helpers/daemon.js'
+import { getJson, startScrapedDaemon, until, type ScrapedDaemon } from '../helpers/prometheus-server.js'
 import { HAVE_PROMETHEUS } from '../helpers/promtool.js'
 import { probabilities } from '../helpers/request-bodies.js'
-import { makeTmpDir, type TmpDir } from '../helpers/tmp-files.js'
 
 if (!HAVE_PROMETHEUS) console.error('test/deploy/prometheus-live: prometheus is not installed (apt-get install prometheus) — the live alert test is SKIPPED')
 
@@ -13,27 +12,19 @@ if (!HAVE_PROMETHEUS) console.error('test/deploy/prometheus-live: prometheus is 
  * baseline as upstream_model_missing, and TsfmUpstreamModelMissing (for: 0m) must fire.
  */
 describe.skipIf(!HAVE_PROMETHEUS)('deploy/prometheus/rules.yml in a running Prometheus', () => {
+  let scraped: ScrapedDaemon | null = null
   let d: TestDaemon
-  let tmp: TmpDir
-  let prom: LivePrometheus | null = null
   let promUrl = ''
   let target = ''
 
   beforeAll(async () => {
-    d = await startTestDaemon({
-      sim: { models: ['mock'] },
-      config: { tsfm: { adapter: { model: 'mock', batch_window_ms: 0 }, server: { rate_limit: { enabled: false } } } },
-    })
-    target = new URL(d.url).host
-    tmp = makeTmpDir('tsfm-prometheus-')
-    prom = await startPrometheus(tmp, target)
-    promUrl = prom.url
+    scraped = await startScrapedDaemon('tsfm-prometheus-')
+    ;({ d, target } = scraped)
+    promUrl = scraped.prom.url
   }, 40_000)
 
   afterAll(async () => {
-    await prom?.close()
-    await d?.close()
-    tmp?.remove()
+    await scraped?.close()
   }, 20_000)
 
   it('loads every rule, scrapes the daemon, and fires TsfmUpstreamModelMissing after requests for a model tollama does not have', async () => {

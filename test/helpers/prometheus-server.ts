@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import YAML from 'yaml'
 import { freePort, RULES_FILE } from './promtool.js'
-import type { TmpDir } from './tmp-files.js'
+import type { DeepPartial, TsfmConfig } from '../../src/config/types.js'
+import { startTestDaemon, type TestDaemon } from './daemon.js'
+import { makeTmpDir, type TmpDir } from './tmp-files.js'
 
 /** GET a JSON document; null on any status but 200. */
 export async function getJson(url: string): Promise<any> {
@@ -105,4 +107,40 @@ export async function startPrometheus(tmp: TmpDir, target: string, rulesFile: st
     throw new Error(`${(e as Error).message}\n${log}`)
   }
   return { url, log: () => log, close }
+}
+
+/** A test daemon and a Prometheus scraping it (startScrapedDaemon). */
+export interface ScrapedDaemon {
+  readonly d: TestDaemon
+  readonly prom: LivePrometheus
+  /** The daemon's host:port, Prometheus's `instance` label. */
+  readonly target: string
+  close(): Promise<void>
+}
+
+/**
+ * A test daemon whose simulator has only `mock` installed (the daemon's model; rate limits off,
+ * `tsfm` for the rest) and a Prometheus scraping it every second, with `rules` (a file written into
+ * the temp dir) or the shipped rules. Whatever started is stopped again if a later step fails.
+ */
+export async function startScrapedDaemon(prefix: string, tsfm: DeepPartial<TsfmConfig> = {}, rules?: (tmp: TmpDir) => string): Promise<ScrapedDaemon> {
+  const d = await startTestDaemon({
+    sim: { models: ['mock'] },
+    config: { tsfm: { ...tsfm, adapter: { model: 'mock', batch_window_ms: 0 }, server: { rate_limit: { enabled: false } } } },
+  })
+  const target = new URL(d.url).host
+  const tmp = makeTmpDir(prefix)
+  const stop = async (prom: LivePrometheus | null): Promise<void> => {
+    await prom?.close()
+    await d.close()
+    tmp.remove()
+  }
+  let prom: LivePrometheus
+  try {
+    prom = await startPrometheus(tmp, target, rules?.(tmp))
+  } catch (e) {
+    await stop(null)
+    throw e
+  }
+  return { d, prom, target, close: () => stop(prom) }
 }

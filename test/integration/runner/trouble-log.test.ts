@@ -1,18 +1,25 @@
 import { describe, expect, it } from 'vitest'
+import type { LogLevel } from '../../../src/config/types.js'
 import { closedPort } from '../../../perf/load/ports.js'
-import { createRunner } from '../../../src/runner.js'
+import { createRunner, type Runner } from '../../../src/runner.js'
 import { capturingLogger } from '../../helpers/log-lines.js'
 import { probabilities } from '../../helpers/request-bodies.js'
 
+/** A runner in front of a port nothing listens on, logging at `level` into memory. */
+async function unreachable(level: LogLevel): Promise<{ runner: Runner; lines: () => Record<string, unknown>[] }> {
+  const { logger, lines } = capturingLogger(level)
+  const runner = await createRunner({
+    config: { tsfm: { adapter: { base_url: `http://127.0.0.1:${await closedPort()}`, health_interval_s: 0, retry_count: 0, warmup: { enabled: false } } } },
+    logger,
+    defaultMetrics: false,
+    checkModels: false,
+  })
+  return { runner, lines }
+}
+
 describe('a runner whose tollama is unreachable', () => {
   it('says so in the log, once, naming the lane and the failure class', async () => {
-    const { logger, lines } = capturingLogger()
-    const runner = await createRunner({
-      config: { tsfm: { adapter: { base_url: `http://127.0.0.1:${await closedPort()}`, health_interval_s: 0, retry_count: 0, warmup: { enabled: false } } } },
-      logger,
-      defaultMetrics: false,
-      checkModels: false,
-    })
+    const { runner, lines } = await unreachable('info')
     try {
       for (let i = 0; i < 3; i++) {
         const a = await runner.forecast({ market_id: `m-${i}`, as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) }, { requestId: `trouble-${i}` })
@@ -34,13 +41,7 @@ describe('a runner whose tollama is unreachable', () => {
   })
 
   it("at debug, logs each failed request with the caller's id and the upstream request's", async () => {
-    const { logger, lines } = capturingLogger('debug')
-    const runner = await createRunner({
-      config: { tsfm: { adapter: { base_url: `http://127.0.0.1:${await closedPort()}`, health_interval_s: 0, retry_count: 0, warmup: { enabled: false } } } },
-      logger,
-      defaultMetrics: false,
-      checkModels: false,
-    })
+    const { runner, lines } = await unreachable('debug')
     try {
       await runner.forecast({ market_id: 'dbg-1', as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) }, { requestId: 'dbg-req-1' })
       await runner.forecast({ market_id: 'dbg-2', as_of_ts: '2026-02-20T00:00:00Z', y: probabilities(64) })
