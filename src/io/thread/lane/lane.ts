@@ -138,8 +138,8 @@ export class Lane {
     this.#o = opts
     this.#clock = opts.clock
     const names = opts.replicas ?? [opts.name]
-    this.#replicas = names.map((n, i) => new Replica(i, n, opts.limit, opts.priorFixedMs, opts.priorPerSeriesMs))
-    this.#several = this.#replicas.length > 1
+    this.#several = names.length > 1
+    this.#replicas = names.map((n, i) => new Replica(i, n, this.#several, opts.limit, opts.priorFixedMs, opts.priorPerSeriesMs))
     this.#ahead = new Float64Array(this.#replicas.length)
     this.#startOn = this.#replicas[0] as Replica
     this.#failuresToDown = opts.failuresToDown ?? 5
@@ -335,7 +335,7 @@ export class Lane {
       if (!this.#routable(r, mode) || !(any || r.hasSlot)) continue
       const ordinal = k++
       if (a >= 0 && ordinal !== a && ordinal !== b) continue
-      const wait = r.inflight.size < r.parallelism ? 0 : r.backlogMs(now, this.#several)
+      const wait = r.inflight.size < r.parallelism ? 0 : r.backlogMs(now)
       // A replica left idle for STALE_MS gets the batch whatever its figures say: they are only
       // relearnt from its answers, and one slow request (a stall, a cold connection) otherwise
       // starved it for good — measured: 1 request of 44 in a 10 s run, the other replica alone
@@ -546,7 +546,7 @@ export class Lane {
       this.#wakeAt = Number.POSITIVE_INFINITY
     }
     const n = group.length
-    const end = now + r.backlogMs(now, this.#several) + r.cost.costMs(n)
+    const end = now + r.backlogMs(now) + r.cost.costMs(n)
     const hedge = this.#hedgeable(group) ? new HedgeState(group, new Cancel()) : null
     const flight = new InFlight(r, n, now, end, r.inflight.size === 0, r.inflight.size + 1, hedge)
     r.busyUntil = end
@@ -613,7 +613,7 @@ export class Lane {
     let bestAt = Number.POSITIVE_INFINITY
     for (const r of this.#replicas) {
       if (r === from || !r.usable || !this.#routable(r, mode)) continue
-      const at = now + r.backlogMs(now, this.#several)
+      const at = now + r.backlogMs(now)
       if (at < bestAt) {
         bestAt = at
         best = r
@@ -698,7 +698,7 @@ export class Lane {
         let bestAt = Number.POSITIVE_INFINITY
         for (const r of this.#replicas) {
           if (!this.#routable(r, mode)) continue
-          const at = (r.backlogMs(now, this.#several) + ((k[r.index] as number) + 1) * r.cost.costMs(max)) * r.drift
+          const at = (r.backlogMs(now) + ((k[r.index] as number) + 1) * r.cost.costMs(max)) * r.drift
           if (at < bestAt) {
             bestAt = at
             best = r.index
@@ -713,7 +713,7 @@ export class Lane {
       const batches = k[r.index] as number
       // A free runner upstream (not just a free slot: on a serial upstream the next request
       // waits behind the running one, `#early`): it starts now.
-      const at = batches === 0 && r.inflight.size < r.parallelism ? now : now + (r.backlogMs(now, this.#several) + batches * r.cost.costMs(max)) * r.drift
+      const at = batches === 0 && r.inflight.size < r.parallelism ? now : now + (r.backlogMs(now) + batches * r.cost.costMs(max)) * r.drift
       if (at < start) {
         start = at
         this.#startOn = r
@@ -763,7 +763,7 @@ export class Lane {
 
   /** Members of a batch about to go to `r` whose deadline its predicted service no longer fits. */
   #dropLate(group: PendingJob[], r: Replica, now: number): PendingJob[] {
-    const done = now + (r.backlogMs(now, this.#several) + r.cost.costMs(group.length)) * r.drift
+    const done = now + (r.backlogMs(now) + r.cost.costMs(group.length)) * r.drift
     let kept: PendingJob[] | null = null
     for (let i = 0; i < group.length; i++) {
       const p = group[i] as PendingJob

@@ -41,9 +41,13 @@ export class Replica {
   readonly #recent = new Float64Array(RECENT)
   #recentCount = 0
 
-  constructor(index: number, name: string, limit: LimitConfig, priorFixedMs: number, priorPerSeriesMs: number) {
+  /** One of several replicas of its lane (lateness counts in `backlogMs` only then). */
+  readonly several: boolean
+
+  constructor(index: number, name: string, several: boolean, limit: LimitConfig, priorFixedMs: number, priorPerSeriesMs: number) {
     this.index = index
     this.name = name
+    this.several = several
     this.limit = new InflightLimit(limit)
     this.cost = new CostModel(priorFixedMs, priorPerSeriesMs)
   }
@@ -76,9 +80,9 @@ export class Replica {
    * lane's predictions stay as they were tuned (a hung request there is the breaker's business,
    * and the jobs queued behind it are shed by their own timers).
    */
-  backlogMs(now: number, several: boolean): number {
+  backlogMs(now: number): number {
     let backlog = this.busyUntil - now
-    if (several) for (const f of this.inflight) if (now - f.predictedEnd > backlog) backlog = now - f.predictedEnd
+    if (this.several) for (const f of this.inflight) if (now - f.predictedEnd > backlog) backlog = now - f.predictedEnd
     return backlog > 0 ? backlog : 0
   }
 
